@@ -1,0 +1,1 @@
+"""The Slack app: transports, intake, outbox, approvals, digests, rendering and the CLI."""

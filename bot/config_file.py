@@ -1,0 +1,122 @@
+"""The structured part of the configuration, from `switchboard.toml`.
+
+Environment variables carry deployment facts and secrets; the TOML file carries what has shape:
+who may approve what, digest schedules, per-agent models, risk thresholds, channels. Unknown keys
+are errors, so a typo (`aproovals`) is reported instead of silently ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(value: object) -> object:
+    """Accept `90s`, `30m`, `24h`, `7d`, `2w` (and plain seconds), as people write them."""
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if not match:
+            raise ValueError(f"{value!r} is not a duration; write it like 30m, 24h or 7d")
+        return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ApproverRule(_Section):
+    """Who may approve: Slack user ids and/or user group ids (`S...`), and how many must."""
+
+    users: list[str] = Field(default_factory=list)
+    groups: list[str] = Field(default_factory=list)
+    required: int = Field(default=1, ge=1, le=5)
+
+
+class ApprovalsConfig(_Section):
+    channel: str | None = None
+    expires_after: Duration = timedelta(hours=4)
+    default: ApproverRule = ApproverRule()
+    agents: dict[str, ApproverRule] = Field(default_factory=dict)
+    tools: dict[str, ApproverRule] = Field(default_factory=dict)
+    group_cache: Duration = timedelta(minutes=5)
+
+
+class DigestConfig(_Section):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+    channel: str
+    cron: str
+    timezone: str = "UTC"
+    window: Duration = timedelta(hours=24)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name like Europe/Berlin"
+            ) from exc
+        return value
+
+    @field_validator("cron")
+    @classmethod
+    def _five_fields(cls, value: str) -> str:
+        if len(value.split()) != 5:
+            raise ValueError(
+                f"{value!r} is not a cron expression; write five fields like '0 9 * * 1-5'"
+            )
+        return value
+
+
+class AgentConfig(_Section):
+    model: str | None = None
+
+
+class RouterConfig(_Section):
+    model: str | None = None
+    llm_threshold: float = Field(default=0.55, ge=0, le=1)
+    max_hops: int = Field(default=3, ge=0, le=10)
+    turn_deadline: Duration = timedelta(seconds=60)
+
+
+class BillingConfig(_Section):
+    connector: Literal["demo", "stripe"] = "demo"
+    refund_approval_above: float = Field(default=0, ge=0)
+    two_approvers_above: float | None = Field(default=None, ge=0)
+
+
+class EscalationConfig(_Section):
+    oncall_channel: str = "#oncall"
+    oncall_usergroup: str | None = None
+
+
+class TechnicalConfig(_Section):
+    knowledge_dir: str | None = None
+    health_checks: dict[str, str] = Field(default_factory=dict)
+    health_timeout: Duration = timedelta(seconds=3)
+
+
+class FileConfig(_Section):
+    """Everything `switchboard.toml` may hold; every section is optional."""
+
+    router: RouterConfig = RouterConfig()
+    agents: dict[Literal["triage", "billing", "technical", "escalation"], AgentConfig] = Field(
+        default_factory=dict
+    )
+    billing: BillingConfig = BillingConfig()
+    escalation: EscalationConfig = EscalationConfig()
+    technical: TechnicalConfig = TechnicalConfig()
+    approvals: ApprovalsConfig = ApprovalsConfig()
+    digests: list[DigestConfig] = Field(default_factory=list)

@@ -1,0 +1,1 @@
+"""localslack: a Slack-compatible workspace on this machine (being built)."""

@@ -1,0 +1,194 @@
+"""Approvals of risky tool calls, and the state machine that makes them execute at most once.
+
+    pending ──► approved ──► executed | failed
+       └──────► rejected | expired
+
+Every transition is one UPDATE guarded by the expected current state (compare-and-set). Whoever's
+UPDATE changes the row wins; a second click, or a second replica handling the same click, changes
+nothing and learns it lost. "approved" therefore also means "claimed for execution".
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from storage.columns import utcnow
+from storage.database import Database
+from storage.errors import InvalidTransitionError
+from storage.tables import Approval, ApprovalDecision
+
+PENDING, APPROVED, REJECTED, EXPIRED = "pending", "approved", "rejected", "expired"
+EXECUTED, FAILED = "executed", "failed"
+
+TRANSITIONS: frozenset[tuple[str, str]] = frozenset(
+    {
+        (PENDING, APPROVED),
+        (PENDING, REJECTED),
+        (PENDING, EXPIRED),
+        (APPROVED, EXECUTED),
+        (APPROVED, FAILED),
+    }
+)
+
+
+class Outcome(StrEnum):
+    """What one person's approve click achieved."""
+
+    APPROVED = "approved"  # this click completed the approval: the caller runs the tool
+    RECORDED = "recorded"  # counted, but more distinct approvers are needed
+    ALREADY_DECIDED = "already_decided"  # this person had already decided
+    NOT_PENDING = "not_pending"  # decided, expired or unknown: nothing to do
+
+
+@dataclass(frozen=True)
+class NewApproval:
+    channel: str
+    thread_ts: str
+    agent: str
+    tool: str
+    arguments: dict[str, Any]
+    summary: str
+    rationale: str
+    requester: str
+    approvers: list[str]
+    expires_at: datetime
+    required_approvals: int = 1
+    team_id: str = ""
+
+
+def new_approval_id() -> str:
+    """Unguessable, short enough for a button value, and usable as an idempotency key."""
+    return "apv_" + secrets.token_hex(8)
+
+
+class Approvals:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def create(self, new: NewApproval) -> Approval:
+        row = Approval(id=new_approval_id(), **new.__dict__)
+        async with self._db.write() as session:
+            session.add(row)
+        return row
+
+    async def get(self, approval_id: str) -> Approval | None:
+        async with self._db.read() as session:
+            return await session.get(Approval, approval_id)
+
+    async def transition(
+        self, approval_id: str, from_status: str, to_status: str, **fields: Any
+    ) -> bool:
+        """Compare-and-set; True only for the caller whose update moved the row."""
+        if (from_status, to_status) not in TRANSITIONS:
+            raise InvalidTransitionError(
+                f"{from_status} -> {to_status} is not an approval transition"
+            )
+        stmt = (
+            update(Approval)
+            .where(col(Approval.id) == approval_id, col(Approval.status) == from_status)
+            .values(status=to_status, updated_at=utcnow(), **fields)
+        )
+        async with self._db.write() as session:
+            result = await session.exec(stmt)
+            return result.rowcount == 1
+
+    async def approve(self, approval_id: str, user_id: str) -> Outcome:
+        """Count one person's approval; claim the approval when enough people have said yes."""
+        approval = await self.get(approval_id)
+        if approval is None or approval.status != PENDING:
+            return Outcome.NOT_PENDING
+        if not await self._decide(approval_id, user_id, "approve", None):
+            return Outcome.ALREADY_DECIDED
+        if await self._count(approval_id, "approve") < approval.required_approvals:
+            return Outcome.RECORDED
+        won = await self.transition(
+            approval_id, PENDING, APPROVED, decided_by=user_id, decided_at=utcnow()
+        )
+        return Outcome.APPROVED if won else Outcome.NOT_PENDING
+
+    async def reject(self, approval_id: str, user_id: str, reason: str | None = None) -> bool:
+        """One rejection is enough; True when this call is the one that rejected it."""
+        won = await self.transition(
+            approval_id, PENDING, REJECTED, decided_by=user_id, decided_at=utcnow(), reason=reason
+        )
+        if won:
+            await self._decide(approval_id, user_id, "reject", reason)
+        return won
+
+    async def mark_executed(self, approval_id: str, result: dict[str, Any]) -> bool:
+        return await self.transition(approval_id, APPROVED, EXECUTED, result=result)
+
+    async def mark_failed(self, approval_id: str, error: str) -> bool:
+        return await self.transition(approval_id, APPROVED, FAILED, error=error[:2000])
+
+    async def set_card(self, approval_id: str, channel: str, ts: str) -> None:
+        stmt = (
+            update(Approval)
+            .where(col(Approval.id) == approval_id)
+            .values(card_channel=channel, card_ts=ts, updated_at=utcnow())
+        )
+        async with self._db.write() as session:
+            await session.exec(stmt)
+
+    async def expire_due(self, *, now: datetime | None = None) -> list[Approval]:
+        """Expire every pending approval past its deadline; returns the ones this call expired."""
+        now = now or utcnow()
+        stmt = select(Approval).where(
+            col(Approval.status) == PENDING, col(Approval.expires_at) <= now
+        )
+        async with self._db.read() as session:
+            due = list((await session.exec(stmt)).all())
+        expired = []
+        for approval in due:
+            if await self.transition(approval.id, PENDING, EXPIRED, decided_at=now):
+                expired.append(approval)
+        return expired
+
+    async def in_status(self, status: str, *, limit: int = 500) -> list[Approval]:
+        """E.g. `approved` at start-up: claimed but not known to have executed."""
+        stmt = (
+            select(Approval)
+            .where(col(Approval.status) == status)
+            .order_by(col(Approval.created_at))
+            .limit(limit)
+        )
+        async with self._db.read() as session:
+            return list((await session.exec(stmt)).all())
+
+    async def decisions(self, approval_id: str) -> list[ApprovalDecision]:
+        stmt = (
+            select(ApprovalDecision)
+            .where(col(ApprovalDecision.approval_id) == approval_id)
+            .order_by(col(ApprovalDecision.id))
+        )
+        async with self._db.read() as session:
+            return list((await session.exec(stmt)).all())
+
+    async def _decide(
+        self, approval_id: str, user_id: str, decision: str, reason: str | None
+    ) -> bool:
+        row = ApprovalDecision(
+            approval_id=approval_id, user_id=user_id, decision=decision, reason=reason
+        )
+        try:
+            async with self._db.write() as session:
+                session.add(row)
+        except IntegrityError:
+            return False
+        return True
+
+    async def _count(self, approval_id: str, decision: str) -> int:
+        stmt = select(func.count()).where(
+            col(ApprovalDecision.approval_id) == approval_id,
+            col(ApprovalDecision.decision) == decision,
+        )
+        async with self._db.read() as session:
+            return int((await session.exec(stmt)).one())

@@ -1,0 +1,113 @@
+"""The database handle: one async engine, and sessions for reading and for writing.
+
+SQLite is the default for one team on one machine; PostgreSQL is for several replicas. The same
+repositories run on both. On SQLite three things make concurrent writers safe: WAL (readers do not
+block the writer), a busy timeout (a second process waits instead of failing), and write
+transactions that start with `BEGIN IMMEDIATE`. Without the last, a transaction that reads and
+then writes can fail at once with "database is locked" when another connection wrote in between;
+the busy timeout does not cover that case. Inside one process, writers also queue on an asyncio
+lock, so they wait their turn in the event loop rather than in SQLite's sleep-and-retry handler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.errors import DatabaseURLError
+
+BUSY_TIMEOUT_MS = 30_000
+_BEGIN_OPTION = "switchboard_sqlite_begin"
+
+
+def normalize_url(raw: str) -> URL:
+    """Turn the URL people write (Heroku's `postgres://`, plain `sqlite:///`) into an async one."""
+    try:
+        url = make_url(raw.strip())
+    except ArgumentError as exc:
+        raise DatabaseURLError(f"cannot parse {raw!r} as a database URL") from exc
+    backend = url.get_backend_name()
+    if backend in ("postgres", "postgresql"):
+        return url.set(drivername="postgresql+asyncpg")
+    if backend == "sqlite":
+        return url.set(drivername="sqlite+aiosqlite")
+    raise DatabaseURLError(f"unsupported database {backend!r} (only sqlite and postgresql)")
+
+
+class Database:
+    """Owns the engine. Created once at the edge and passed to every repository."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = normalize_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self.engine: AsyncEngine = create_async_engine(self.url, echo=echo, **self._engine_args())
+        self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        if self.is_sqlite:
+            _configure_sqlite(self.engine)
+
+    def _engine_args(self) -> dict[str, Any]:
+        if self.is_sqlite:
+            return {"connect_args": {"timeout": BUSY_TIMEOUT_MS / 1000}}
+        return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A session for queries. It sees one consistent snapshot and never takes the write lock."""
+        async with AsyncSession(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """A session whose transaction commits on success and rolls back on error."""
+        async with (
+            self._writer_turn(),
+            AsyncSession(self.engine, expire_on_commit=False) as session,
+        ):
+            # Procuring the connection begins the transaction, with IMMEDIATE on SQLite.
+            await session.connection(execution_options={_BEGIN_OPTION: "IMMEDIATE"})
+            try:
+                yield session
+            except BaseException:
+                await session.rollback()
+                raise
+            await session.commit()
+
+    @asynccontextmanager
+    async def _writer_turn(self) -> AsyncIterator[None]:
+        if self._write_lock is None:
+            yield
+            return
+        async with self._write_lock:
+            yield
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    """Pragmas on every new connection, and explicit BEGIN so writes can ask for IMMEDIATE."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        # Let SQLAlchemy, not the driver, decide when a transaction begins (see `_on_begin`).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")

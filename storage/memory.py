@@ -1,0 +1,209 @@
+"""Thread memory: each Slack thread's messages, its running summary, and its current agent.
+
+`window` is what a model sees of a thread: the summary of older turns plus the newest messages
+that fit a token budget. It reads newest-first in small pages, so its cost depends on the budget,
+not on how long the thread or the table is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert, update
+from sqlalchemy import select as sa_select
+from sqlmodel import col, select
+
+from storage.columns import utcnow
+from storage.database import Database
+from storage.sql import insert_ignore, row_values
+from storage.tables import Message, Thread
+
+_PAGE = 64
+
+
+def estimate_tokens(text: str) -> int:
+    """A cheap stand-in for a tokenizer (about four characters a token in English)."""
+    return max(1, (len(text) + 3) // 4)
+
+
+@dataclass(frozen=True)
+class RouteRecord:
+    """Why a message went where it went; stored with the message so it can always be asked."""
+
+    routes: list[dict[str, Any]]
+    confidence: float
+    source: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+@dataclass(frozen=True)
+class WindowMessage:
+    """The part of a stored message a prompt needs."""
+
+    id: int
+    role: str
+    agent: str | None
+    user_id: str | None
+    text: str
+    tokens: int
+
+
+_WINDOW_COLUMNS = [
+    col(Message.id),
+    col(Message.role),
+    col(Message.agent),
+    col(Message.user_id),
+    col(Message.text),
+    col(Message.tokens),
+]
+
+
+@dataclass(frozen=True)
+class Window:
+    """Oldest first, as a model expects them."""
+
+    thread_id: int
+    summary: str
+    messages: list[WindowMessage]
+    tokens: int
+
+
+class Memory:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def thread(self, team_id: str, channel: str, thread_ts: str) -> Thread:
+        """The thread with this key, created on first use (safe when two tasks race)."""
+        found = await self.find_thread(team_id, channel, thread_ts)
+        if found is not None:
+            return found
+        row = Thread(team_id=team_id, channel=channel, thread_ts=thread_ts)
+        async with self._db.write() as session:
+            await insert_ignore(session, Thread, row_values(row), returning=col(Thread.id))
+        created = await self.find_thread(team_id, channel, thread_ts)
+        assert created is not None
+        return created
+
+    async def find_thread(self, team_id: str, channel: str, thread_ts: str) -> Thread | None:
+        stmt = select(Thread).where(
+            col(Thread.team_id) == team_id,
+            col(Thread.channel) == channel,
+            col(Thread.thread_ts) == thread_ts,
+        )
+        async with self._db.read() as session:
+            return (await session.exec(stmt)).first()
+
+    async def get_thread(self, thread_id: int) -> Thread | None:
+        async with self._db.read() as session:
+            return await session.get(Thread, thread_id)
+
+    async def append(
+        self,
+        thread_id: int,
+        *,
+        role: str,
+        text: str,
+        agent: str | None = None,
+        user_id: str | None = None,
+        tokens: int | None = None,
+        route: RouteRecord | None = None,
+        tool_calls: list[dict[str, Any]] | None = None,
+        usage: Usage | None = None,
+        slack_ts: str | None = None,
+    ) -> Message:
+        """Add a message; an assistant message also makes its agent the thread's current one."""
+        usage = usage or Usage()
+        message = Message(
+            thread_id=thread_id,
+            role=role,
+            text=text,
+            agent=agent,
+            user_id=user_id,
+            tokens=tokens if tokens is not None else estimate_tokens(text),
+            routes=route.routes if route else None,
+            route_confidence=route.confidence if route else None,
+            route_source=route.source if route else None,
+            route_reason=route.reason if route else None,
+            tool_calls=tool_calls,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            cost_usd=usage.cost_usd,
+            slack_ts=slack_ts,
+        )
+        touch: dict[str, Any] = {"updated_at": message.created_at}
+        if role == "assistant" and agent:
+            touch["agent"] = agent
+        values = message.model_dump(exclude={"id"})
+        async with self._db.write() as session:
+            inserted = await session.exec(
+                insert(Message).values(**values).returning(col(Message.id))
+            )
+            message.id = inserted.scalar_one()
+            await session.exec(update(Thread).where(col(Thread.id) == thread_id).values(**touch))
+        return message
+
+    async def set_slack_ts(self, message_id: int, slack_ts: str) -> None:
+        stmt = update(Message).where(col(Message.id) == message_id).values(slack_ts=slack_ts)
+        async with self._db.write() as session:
+            await session.exec(stmt)
+
+    async def window(self, thread_id: int, token_budget: int) -> Window:
+        """The summary plus the newest messages after it that fit in `token_budget` tokens."""
+        head = select(Thread.summary, Thread.summary_tokens, Thread.summary_upto).where(
+            col(Thread.id) == thread_id
+        )
+        async with self._db.read() as session:
+            thread = (await session.exec(head)).first()
+            if thread is None:
+                return Window(thread_id, "", [], 0)
+            summary, used, upto = thread
+            picked: list[WindowMessage] = []
+            before: int | None = None
+            while True:
+                stmt = sa_select(*_WINDOW_COLUMNS).where(
+                    col(Message.thread_id) == thread_id, col(Message.id) > upto
+                )
+                if before is not None:
+                    stmt = stmt.where(col(Message.id) < before)
+                newest_first = stmt.order_by(col(Message.id).desc()).limit(_PAGE)
+                page = (await (await session.connection()).execute(newest_first)).all()
+                for row in page:
+                    message = WindowMessage(*row)
+                    if used + message.tokens > token_budget:
+                        return Window(thread_id, summary, picked[::-1], used)
+                    used += message.tokens
+                    picked.append(message)
+                if len(page) < _PAGE:
+                    return Window(thread_id, summary, picked[::-1], used)
+                before = picked[-1].id
+
+    async def replace_summary(
+        self, thread_id: int, summary: str, *, upto_message_id: int, tokens: int | None = None
+    ) -> None:
+        """Fold every message up to `upto_message_id` into `summary`; the window starts after it."""
+        stmt = (
+            update(Thread)
+            .where(col(Thread.id) == thread_id)
+            .values(
+                summary=summary,
+                summary_tokens=tokens if tokens is not None else estimate_tokens(summary),
+                summary_upto=upto_message_id,
+                updated_at=utcnow(),
+            )
+        )
+        async with self._db.write() as session:
+            await session.exec(stmt)
+
+    async def messages(self, thread_id: int) -> list[Message]:
+        """The whole history, oldest first (for summaries and audits, not for prompts)."""
+        stmt = select(Message).where(col(Message.thread_id) == thread_id).order_by(col(Message.id))
+        async with self._db.read() as session:
+            return list((await session.exec(stmt)).all())

@@ -1,0 +1,115 @@
+"""The outbox: every reply goes here first, then to Slack.
+
+A reply is enqueued in the same breath as the turn that made it, under a dedupe key derived from
+the turn, so re-running a turn after a crash does not enqueue it twice. A sender claims a row with
+a lease, posts it, and records Slack's `ts`. A row left `sending` by a dead process is offered
+again after its lease; the sender must then check Slack (the message carries the outbox id in its
+metadata) before posting, which is how "never posts twice" holds across a crash mid-post.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, update
+from sqlmodel import col, select
+
+from storage.columns import utcnow
+from storage.database import Database
+from storage.sql import insert_ignore, row_values
+from storage.tables import OutboxMessage
+
+PENDING, SENDING, POSTED, FAILED = "pending", "sending", "posted", "failed"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What to send. `kind` is post, update (of `target_ts`) or ephemeral (to `user_id`)."""
+
+    dedupe_key: str
+    channel: str
+    text: str
+    blocks: list[dict[str, Any]] | None = None
+    thread_ts: str | None = None
+    kind: str = "post"
+    target_ts: str | None = None
+    user_id: str | None = None
+
+
+class Outbox:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def enqueue(self, reply: Reply) -> int | None:
+        """The new row's id, or None if a reply with this dedupe key was already enqueued."""
+        row = OutboxMessage(**reply.__dict__)
+        async with self._db.write() as session:
+            new_id: int | None = await insert_ignore(
+                session, OutboxMessage, row_values(row), returning=col(OutboxMessage.id)
+            )
+        return new_id
+
+    async def claim(
+        self, row_id: int, owner: str, lease: timedelta, *, now: datetime | None = None
+    ) -> OutboxMessage | None:
+        now = now or utcnow()
+        stmt = (
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id) == row_id, _sendable(now))
+            .values(
+                status=SENDING,
+                attempts=col(OutboxMessage.attempts) + 1,
+                locked_by=owner,
+                locked_until=now + lease,
+            )
+        )
+        async with self._db.write() as session:
+            if (await session.exec(stmt)).rowcount != 1:
+                return None
+            return await session.get(OutboxMessage, row_id)
+
+    async def mark_posted(self, row_id: int, slack_ts: str | None) -> None:
+        await self._set(row_id, status=POSTED, slack_ts=slack_ts, posted_at=utcnow(), error=None)
+
+    async def release(self, row_id: int, error: str) -> None:
+        """Give the row back for a later try (a transient failure)."""
+        await self._set(row_id, status=PENDING, error=error[:2000])
+
+    async def mark_failed(self, row_id: int, error: str) -> None:
+        """Give up on the row (Slack refused it for good, e.g. channel_not_found)."""
+        await self._set(row_id, status=FAILED, error=error[:2000])
+
+    async def _set(self, row_id: int, **values: Any) -> None:
+        stmt = (
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id) == row_id)
+            .values(locked_by=None, locked_until=None, **values)
+        )
+        async with self._db.write() as session:
+            await session.exec(stmt)
+
+    async def unposted(
+        self, *, now: datetime | None = None, limit: int = 500
+    ) -> list[OutboxMessage]:
+        """Rows to send: pending, or left sending by a process whose lease ran out."""
+        stmt = (
+            select(OutboxMessage)
+            .where(_sendable(now or utcnow()))
+            .order_by(col(OutboxMessage.id))
+            .limit(limit)
+        )
+        async with self._db.read() as session:
+            return list((await session.exec(stmt)).all())
+
+    async def get(self, row_id: int) -> OutboxMessage | None:
+        async with self._db.read() as session:
+            return await session.get(OutboxMessage, row_id)
+
+
+def _sendable(now: datetime) -> Any:
+    return or_(
+        col(OutboxMessage.status) == PENDING,
+        and_(col(OutboxMessage.status) == SENDING, col(OutboxMessage.locked_until) < now),
+    )

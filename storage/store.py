@@ -1,0 +1,47 @@
+"""Every repository over one database, so the entry point can pass a single object down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from storage.approvals import Approvals
+from storage.audit import Audit
+from storage.database import Database
+from storage.digests import DigestRuns
+from storage.inbox import Inbox
+from storage.leases import Leases
+from storage.memory import Memory
+from storage.outbox import Outbox
+from storage.records import Incidents, Tickets
+
+
+@dataclass(frozen=True)
+class Store:
+    db: Database
+    inbox: Inbox
+    memory: Memory
+    approvals: Approvals
+    tickets: Tickets
+    incidents: Incidents
+    audit: Audit
+    outbox: Outbox
+    digests: DigestRuns
+    leases: Leases
+
+    @classmethod
+    def over(cls, db: Database) -> Store:
+        return cls(
+            db=db,
+            inbox=Inbox(db),
+            memory=Memory(db),
+            approvals=Approvals(db),
+            tickets=Tickets(db),
+            incidents=Incidents(db),
+            audit=Audit(db),
+            outbox=Outbox(db),
+            digests=DigestRuns(db),
+            leases=Leases(db),
+        )
+
+    async def close(self) -> None:
+        await self.db.dispose()
