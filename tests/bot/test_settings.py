@@ -18,7 +18,9 @@ CLEAN_ENV.pop("DATABASE_URL", None)
 CLEAN_ENV.pop("PORT", None)
 
 
-def switchboard(*args: str, env: dict[str, str] | None = None, cwd: Path) -> subprocess.CompletedProcess[str]:
+def switchboard(
+    *args: str, env: dict[str, str] | None = None, cwd: Path
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         env={**CLEAN_ENV, **(env or {})},
@@ -31,15 +33,23 @@ def switchboard(*args: str, env: dict[str, str] | None = None, cwd: Path) -> sub
 
 
 MISTAKES = [
-    pytest.param({"DATABASE_URL": "mysql://root@db/x"}, (), "DATABASE_URL", id="unsupported-database"),
-    pytest.param({"DATABASE_URL": "::not a url::"}, (), "DATABASE_URL", id="unparsable-database-url"),
+    pytest.param(
+        {"DATABASE_URL": "mysql://root@db/x"}, (), "DATABASE_URL", id="unsupported-database"
+    ),
+    pytest.param(
+        {"DATABASE_URL": "::not a url::"}, (), "DATABASE_URL", id="unparsable-database-url"
+    ),
     pytest.param({"PORT": "eighty"}, (), "PORT", id="not-a-number"),
     pytest.param({"PORT": "70000"}, (), "PORT", id="out-of-range"),
-    pytest.param({"SLACK_BOT_TOKEN": "xapp-1-wrongkind"}, (), "SLACK_BOT_TOKEN", id="wrong-token-kind"),
+    pytest.param(
+        {"SLACK_BOT_TOKEN": "xapp-1-wrongkind"}, (), "SLACK_BOT_TOKEN", id="wrong-token-kind"
+    ),
     pytest.param({"SLACK_APP_TOKEN": "xoxb-123"}, (), "SLACK_APP_TOKEN", id="wrong-app-token"),
     pytest.param({"SLACK_API_URL": "slack.com/api"}, (), "SLACK_API_URL", id="not-a-url"),
     pytest.param({"LOG_LEVEL": "LOUD"}, (), "LOG_LEVEL", id="not-a-choice"),
-    pytest.param({"SWITCHBOARD_CONFIG": "missing.toml"}, (), "SWITCHBOARD_CONFIG", id="missing-file"),
+    pytest.param(
+        {"SWITCHBOARD_CONFIG": "missing.toml"}, (), "SWITCHBOARD_CONFIG", id="missing-file"
+    ),
 ]
 
 
@@ -57,7 +67,9 @@ def test_environment_mistake_is_one_line(
 
 
 TOML_MISTAKES = [
-    pytest.param("[aproovals]\nchannel = 'C1'\n", "aproovals: is not a known key", id="unknown-section"),
+    pytest.param(
+        "[aproovals]\nchannel = 'C1'\n", "aproovals: is not a known key", id="unknown-section"
+    ),
     pytest.param("[router\n", "is not valid TOML", id="syntax"),
     pytest.param("[router]\nmax_hops = 'three'\n", "router.max_hops", id="wrong-type"),
     pytest.param(
@@ -70,13 +82,17 @@ TOML_MISTAKES = [
         "digests[0].timezone",
         id="bad-timezone",
     ),
-    pytest.param("[approvals]\nexpires_after = 'soon'\n", "approvals.expires_after", id="bad-duration"),
+    pytest.param(
+        "[approvals]\nexpires_after = 'soon'\n", "approvals.expires_after", id="bad-duration"
+    ),
     pytest.param("[billing]\nconnector = 'paypal'\n", "billing.connector", id="bad-choice"),
 ]
 
 
 @pytest.mark.parametrize(("text", "expected"), TOML_MISTAKES)
-def test_config_file_mistake_is_one_line_naming_the_key(tmp_path: Path, text: str, expected: str) -> None:
+def test_config_file_mistake_is_one_line_naming_the_key(
+    tmp_path: Path, text: str, expected: str
+) -> None:
     (tmp_path / "switchboard.toml").write_text(text)
     result = switchboard("config", "check", cwd=tmp_path)
     assert result.returncode == 2
@@ -106,7 +122,10 @@ def test_secrets_are_never_echoed(tmp_path: Path) -> None:
 
 def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
     result = switchboard(
-        "db", "upgrade", env={"DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none"}, cwd=tmp_path
+        "db",
+        "upgrade",
+        env={"DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none"},
+        cwd=tmp_path,
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]
