@@ -102,3 +102,13 @@ async def store(database_url: str) -> AsyncIterator[Store]:
     store = Store.over(db)
     yield store
     await store.close()
+
+
+@pytest.fixture
+async def sqlite_store(sqlite_url: str) -> AsyncIterator[Store]:
+    """A migrated store on a fresh SQLite file, for tests that need one database only."""
+    db = Database(sqlite_url)
+    await upgrade(db)
+    store = Store.over(db)
+    yield store
+    await store.close()

@@ -1,0 +1,34 @@
+"""An agent: instructions, its own tools, a model, and the offline policy that stands in for it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from agents.offline import OfflinePolicy, install_policy
+from agents.tool import Tool
+
+
+@dataclass(frozen=True)
+class Agent:
+    name: str
+    description: str
+    instructions: str
+    tools: tuple[Tool[Any], ...]
+    policy: OfflinePolicy
+    model: str | None = None  # None: the offline model
+
+    def __post_init__(self) -> None:
+        install_policy(self.name, self.policy)
+
+    @property
+    def offline_model(self) -> str:
+        return f"offline/{self.name}"
+
+    @property
+    def active_model(self) -> str:
+        return self.model or self.offline_model
+
+    def tool(self, name: str) -> Tool[Any] | None:
+        """Only this agent's own tools: a name from another agent is not found here."""
+        return next((t for t in self.tools if t.name == name), None)

@@ -1,0 +1,75 @@
+"""Tools: what an agent can do, with validated arguments and a risk level set in code.
+
+Risk is a property of the tool and its arguments, decided here and checked by the runner before
+anything runs. Nothing the model or the user says can lower it: a high-risk call is never run
+directly, it becomes an approval request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+
+class Risk(StrEnum):
+    LOW = "low"
+    HIGH = "high"
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """What a tool knows about the turn it runs in. `idempotency_key` is stable across retries."""
+
+    team_id: str
+    channel: str
+    thread_ts: str
+    user_id: str
+    idempotency_key: str
+    agent: str = ""
+
+
+A = TypeVar("A", bound=BaseModel)
+ToolOutput = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Tool(Generic[A]):
+    """A function an agent may call. `risk` may depend on the arguments (a refund over a limit)."""
+
+    name: str
+    description: str
+    args: type[A]
+    run: Callable[[A, ToolContext], Awaitable[ToolOutput]]
+    risk: Risk | Callable[[A], Risk] = Risk.LOW
+    summarize: Callable[[A], str] | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def risk_of(self, arguments: A) -> Risk:
+        return self.risk(arguments) if callable(self.risk) else self.risk
+
+    def describe(self, arguments: A) -> str:
+        """Plain words for an approval card: what will happen if someone says yes."""
+        if self.summarize is not None:
+            return self.summarize(arguments)
+        shown = ", ".join(f"{k}={v}" for k, v in arguments.model_dump().items())
+        return f"{self.name}({shown})"
+
+    def schema(self) -> dict[str, Any]:
+        """The OpenAI-style function definition litellm passes to every provider."""
+        parameters = self.args.model_json_schema()
+        parameters.pop("title", None)
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": parameters,
+            },
+        }
+
+    def parse(self, raw: dict[str, Any]) -> A:
+        return self.args.model_validate(raw)

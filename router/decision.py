@@ -1,0 +1,54 @@
+"""Route decisions: which specialists, how sure, decided by which stage, and why.
+
+A decision is stored with the message it routed, so "why did it pick billing?" always has an
+answer: the source says which stage decided (an explicit rule, thread continuity, the fast
+classifier, or the LLM) and the reason says what it saw.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+ROUTES = ("triage", "billing", "technical", "escalation")
+Source = Literal["rule", "continuity", "classifier", "llm", "handoff"]
+
+
+@dataclass(frozen=True)
+class RouteChoice:
+    route: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class RouteDecision:
+    routes: tuple[RouteChoice, ...]
+    source: Source
+    reason: str
+    runner_up: RouteChoice | None = None
+    second_opinion: bool = False
+
+    @property
+    def primary(self) -> RouteChoice:
+        return self.routes[0]
+
+    @property
+    def confidence(self) -> float:
+        return self.primary.confidence
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "route": self.primary.route,
+            "routes": [
+                {"route": c.route, "confidence": round(c.confidence, 4)} for c in self.routes
+            ],
+            "confidence": round(self.confidence, 4),
+            "source": self.source,
+            "reason": self.reason,
+            "runner_up": (
+                {"route": self.runner_up.route, "confidence": round(self.runner_up.confidence, 4)}
+                if self.runner_up
+                else None
+            ),
+            "second_opinion": self.second_opinion,
+        }

@@ -1,0 +1,51 @@
+"""A turn in, a reply out: the supervisor's boundary types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from agents.llm import Usage
+from router.decision import RouteDecision
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One user message. `thread_ts` is the thread it belongs to (its own ts when it starts one)."""
+
+    team_id: str
+    channel: str
+    thread_ts: str
+    user_id: str
+    text: str
+    ts: str
+    event_id: str
+
+
+@dataclass(frozen=True)
+class ReplyPart:
+    agent: str
+    text: str
+    second_opinion: bool = False
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class PendingApproval:
+    id: str
+    agent: str
+    tool: str
+    summary: str
+    rationale: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    agent: str
+    parts: list[ReplyPart]
+    decision: RouteDecision
+    approvals: list[PendingApproval] = field(default_factory=list)
+    degraded: bool = False
+    holding: bool = False
+    usage: Usage = field(default_factory=Usage)
+    message_id: int | None = None

@@ -1,0 +1,273 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.pipeline import FeatureUnion
+from sklearn.svm import LinearSVC
+
+from router.classifier import (
+    ROUTES,
+    ClassifierError,
+    Example,
+    FastClassifier,
+    _vectorizers,
+    detect_intents,
+    load_default_examples,
+    normalize,
+    parse_examples,
+)
+from router.evaluation import evaluate
+from router.segments import split_segments
+
+
+@pytest.fixture(scope="module")
+def clf() -> FastClassifier:
+    return FastClassifier.from_default_data()
+
+
+@pytest.fixture(scope="module")
+def heldout() -> list[Example]:
+    return load_default_examples("heldout.jsonl")
+
+
+def test_shipped_data_is_large_balanced_and_disjoint(heldout: list[Example]) -> None:
+    train = load_default_examples("train.jsonl")
+    for route in ROUTES:
+        assert sum(e.route == route for e in train) >= 400, route
+        assert 90 <= sum(e.route == route for e in heldout) <= 110, route
+    seen = {normalize(e.text) for e in train}
+    assert not [e.text for e in heldout if normalize(e.text) in seen]
+
+
+def test_prediction_is_a_distribution_over_every_route(clf: FastClassifier) -> None:
+    prediction = clf.predict("hello, my invoice is wrong and I want a refund")
+    assert set(prediction.scores) == set(ROUTES)
+    assert sum(prediction.scores.values()) == pytest.approx(1.0)
+    assert all(0.0 <= p <= 1.0 for p in prediction.scores.values())
+    assert prediction.route == max(prediction.scores, key=prediction.scores.__getitem__)
+    assert prediction.confidence == prediction.scores[prediction.route]
+
+
+def test_predict_many_agrees_with_predict(clf: FastClassifier, heldout: list[Example]) -> None:
+    texts = [e.text for e in heldout[:20]]
+    assert clf.predict_many(texts) == [clf.predict(t) for t in texts]
+    assert clf.predict_many([]) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "route"),
+    [
+        ("refund pls", "billing"),
+        ("I was charged twice for my subscription this month", "billing"),
+        ("can you send me the invoice for March with our VAT number", "billing"),
+        ("my card was declined when I tried to renew", "billing"),
+        ("app keeps crashing on login", "technical"),
+        ("the API returns 401 even with a brand new key", "technical"),
+        ("how do I set up a webhook for new tickets?", "technical"),
+        ("password reset email never arrives", "technical"),
+        ("the whole site is down for everyone in our company", "escalation"),
+        ("someone logged into our admin account from an unknown country", "escalation"),
+        ("I want to speak to a manager right now", "escalation"),
+        ("SEV1: production outage, please page on-call", "escalation"),
+        ("hi, I have a question", "triage"),
+        ("how do I add a new user to our workspace?", "triage"),
+        ("feature request: please add a dark mode", "triage"),
+        ("how do I contact your sales team?", "triage"),
+    ],
+)
+def test_obvious_messages(clf: FastClassifier, text: str, route: str) -> None:
+    assert clf.predict(text).route == route
+
+
+def test_heldout_accuracy(clf: FastClassifier, heldout: list[Example]) -> None:
+    report = evaluate(heldout, clf.predict)
+    assert report.accuracy >= 0.85, report.misses[:10]
+    assert min(m.recall for m in report.per_route) >= 0.8
+    ece = report.expected_calibration_error
+    assert ece is not None
+    assert ece <= 0.08
+
+
+def test_normalize_strips_slack_markup_and_numbers() -> None:
+    text = (
+        "<@U04ABC> :rotating_light: Invoice INV-2024-0193 see <https://x.io/a|this page> @AcmeHelp"
+    )
+    assert normalize(text) == "invoice inv-0-0 see this page"
+    assert normalize("PLEASEEEE   help!!!\n\nnow") == "pleasee help!! now"
+
+
+def test_message_with_nothing_left_goes_to_triage_with_low_confidence(
+    clf: FastClassifier,
+) -> None:
+    prediction = clf.predict("<@U0123> :wave:")
+    assert prediction.route == "triage"
+    assert prediction.confidence == pytest.approx(1 / len(ROUTES))
+
+
+def test_fast_scoring_matches_sklearn() -> None:
+    examples = load_default_examples("train.jsonl")
+    clf = FastClassifier.train(examples)
+    union = FeatureUnion([(str(i), v) for i, v in enumerate(_vectorizers())])
+    x = union.fit_transform([normalize(e.text) for e in examples])
+    svm = LinearSVC(C=0.5, random_state=0).fit(x, [clf.routes.index(e.route) for e in examples])
+    probes = ["charged twice :(", "SSO broken for me", "whole platform down", "hi there"]
+    margins = svm.decision_function(union.transform([normalize(t) for t in probes]))
+    z = margins / clf.temperature
+    expected = np.exp(z - z.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+    got = np.array([[p.scores[r] for r in clf.routes] for p in clf.predict_many(probes)])
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
+
+
+def test_trains_on_a_small_custom_set_with_two_routes() -> None:
+    clf = FastClassifier.train(
+        [
+            Example("refund my payment", "billing"),
+            Example("charged twice", "billing"),
+            Example("invoice is wrong", "billing"),
+            Example("app crashes", "technical"),
+            Example("login error", "technical"),
+            Example("api returns 500", "technical"),
+        ]
+    )
+    prediction = clf.predict("please refund the charge")
+    assert clf.routes == ("billing", "technical")
+    assert prediction.route == "billing"
+    assert sum(prediction.scores.values()) == pytest.approx(1.0)
+
+
+def test_training_data_problems_say_what_to_fix() -> None:
+    with pytest.raises(ClassifierError, match="at least two routes"):
+        FastClassifier.train([Example("refund", "billing"), Example("money back", "billing")])
+    with pytest.raises(ClassifierError, match=r"\['technical'\] have fewer than 2"):
+        FastClassifier.train(
+            [Example("refund", "billing"), Example("money", "billing"), Example("bug", "technical")]
+        )
+    with pytest.raises(ClassifierError, match=r"train\.jsonl line 2"):
+        parse_examples(['{"text": "hi", "route": "triage"}', '{"text": "oops"}'], "train.jsonl")
+
+
+def test_split_segments_cuts_on_sentences_and_connectives() -> None:
+    assert split_segments(
+        "I was charged after cancelling because the app crashed while I cancelled"
+    ) == ["I was charged after cancelling", "the app crashed while I cancelled"]
+    assert split_segments(
+        "Hi,\n\nMy invoice is wrong; and also the CSV export fails.\nThanks, Bo"
+    ) == [
+        "My invoice is wrong",
+        "the CSV export fails",
+    ]
+    assert split_segments("refund pls") == ["refund pls"]
+    assert split_segments(
+        "Not a billing question, our invoice is fine. The export fails daily."
+    ) == ["The export fails daily"]
+
+
+MULTI_INTENT = [
+    (
+        "I was charged after cancelling because the app crashed while I cancelled",
+        {"billing", "technical"},
+    ),
+    (
+        "I got billed twice this month. Also the mobile app keeps crashing when I open a chat.",
+        {"billing", "technical"},
+    ),
+    (
+        "Please refund the duplicate charge on my card, and also I can't log in since yesterday, "
+        "the password reset email never arrives.",
+        {"billing", "technical"},
+    ),
+    (
+        "The webhooks stopped firing after the update. Separately, our invoice is missing our "
+        "VAT number.",
+        {"billing", "technical"},
+    ),
+    (
+        "The whole platform is down for all of our agents! Also I'd like a refund for the annual "
+        "plan we bought by mistake.",
+        {"escalation", "billing"},
+    ),
+    (
+        "Someone logged into our admin account from an unknown country; also our card was "
+        "declined at renewal.",
+        {"escalation", "billing"},
+    ),
+    (
+        "Our API key was leaked on GitHub, please revoke it now. Separately, the Jira integration "
+        "isn't syncing.",
+        {"escalation", "technical"},
+    ),
+    (
+        "SSO login fails with an invalid SAML response for me. Also, how do I add a new user to "
+        "our workspace?",
+        {"technical", "triage"},
+    ),
+    (
+        "Please cancel my subscription and stop charging my card. Also I'd like all my personal "
+        "data deleted under GDPR.",
+        {"billing", "triage"},
+    ),
+    (
+        "Hi! My card keeps getting declined when I try to upgrade. Another thing: the search "
+        "doesn't return any results.",
+        {"billing", "technical"},
+    ),
+    (
+        "we have a full outage, nobody can log in, page on-call please. and also our invoice "
+        "this month is wrong",
+        {"escalation", "billing"},
+    ),
+    (
+        "I want to file a formal complaint about your agent. Also the export to CSV times out "
+        "for me.",
+        {"escalation", "technical"},
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "routes"), MULTI_INTENT)
+def test_multi_intent_messages_fan_out(clf: FastClassifier, text: str, routes: set[str]) -> None:
+    found = detect_intents(clf, text)
+    assert {p.route for p in found} == routes
+    assert found[0].route == clf.predict(text).route
+
+
+LONG_SINGLE_INTENT = [
+    (
+        "Hi there,\n\nI hope you're doing well, and thanks for the great product, the app has "
+        "been rock solid for us. I'm writing because I noticed two identical charges of $79.00 "
+        "on my credit card statement dated June 3rd. I only have one workspace.\n\nCould you "
+        "please refund the duplicate charge?\n\nThanks,\nMaria Gonzalez\nOperations Lead",
+        "billing",
+    ),
+    (
+        "Hello team,\n\nSince this morning I can't log into my account. I enter my email and "
+        "password and the page just reloads. I've tried Chrome and Firefox, cleared cookies and "
+        "reset my password twice. Billing is all fine on our side. Could you take a look? My "
+        "username is d.marsh@pinecrest.io.\n\nBest,\nDaniel",
+        "technical",
+    ),
+    (
+        "Hello,\n\nAs of 09:15 CET none of our 150 agents can access Switchboard. The web app "
+        "shows 503 and the mobile app won't connect either. Our customers are waiting and we "
+        "have no way to respond. Please treat this as critical and give us an ETA.\n\nRegards,"
+        "\nHelena Schmidt\nHead of Customer Service",
+        "escalation",
+    ),
+    (
+        "Hi,\n\nWe've just hired four new support agents who start on Monday. What's the best "
+        "way to add them to our workspace and make sure they only see the Customer Care group? "
+        "Should they be agents or light agents?\n\nCheers,\nDave",
+        "triage",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "route"), LONG_SINGLE_INTENT)
+def test_long_single_intent_email_is_not_split(clf: FastClassifier, text: str, route: str) -> None:
+    assert [p.route for p in detect_intents(clf, text)] == [route]
+
+
+def test_false_split_rate_on_heldout(clf: FastClassifier, heldout: list[Example]) -> None:
+    split = [e.text for e in heldout if len(detect_intents(clf, e.text)) > 1]
+    assert len(split) / len(heldout) <= 0.03, split
