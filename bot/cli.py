@@ -6,73 +6,59 @@ bug shows a traceback.
 
 from __future__ import annotations
 
-import asyncio
+import importlib
 import os
-from collections.abc import Callable, Coroutine
 from datetime import timedelta
-from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import ClassVar
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before anything imports litellm
 
 import click
-from sqlalchemy.exc import OperationalError
 
 from bot import logs
-from bot.errors import SwitchboardError
-from bot.settings import Settings, describe, load_settings
+from bot.cli_support import run_async, settings_of, user_errors
+from bot.settings import describe, load_settings
 from storage import migrate
 from storage.columns import utcnow
 from storage.database import Database
-from storage.errors import StorageError
 from storage.retention import purge_older_than
 
-P = ParamSpec("P")
-R = TypeVar("R")
+
+class LazyGroup(click.Group):
+    """Commands that pull in the agents or Slack load only when run, so every start stays fast
+    (litellm alone takes seconds to import)."""
+
+    LAZY: ClassVar[dict[str, tuple[str, str]]] = {
+        "run": ("bot.cli_serve:run", "Connect to Slack (Socket Mode or HTTP)."),
+        "local": ("bot.cli_serve:local", "Run a local Slack workspace and the bot against it."),
+        "route": ("bot.cli_router:route", "Print the route decision for a message."),
+        "chat": ("bot.cli_router:chat", "Talk to the supervisor in this terminal."),
+        "eval": ("bot.cli_router:evaluate", "Measure the router on labelled data."),
+        "audit": ("bot.cli_audit:audit", "Print the history of an approval or a thread."),
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.LAZY])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.LAZY:
+            module, name = self.LAZY[cmd_name][0].split(":")
+            command = getattr(importlib.import_module(module), name)
+            assert isinstance(command, click.Command)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, self.LAZY[name][1]) for name in self.LAZY]
+        for name in super().list_commands(ctx):
+            command = super().get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(60)))
+        with formatter.section("Commands"):
+            formatter.write_dl(sorted(rows))
 
 
-def fail(message: str) -> None:
-    click.echo(f"switchboard: {message}", err=True)
-    raise SystemExit(2)
-
-
-def user_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn the errors a user can fix into one line on stderr and exit status 2."""
-
-    @wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return func(*args, **kwargs)
-        except SwitchboardError as exc:
-            fail(str(exc))
-        except StorageError as exc:
-            fail(f"DATABASE_URL: {exc}")
-        except OperationalError as exc:
-            fail(f"DATABASE_URL: cannot use the database ({exc.orig}). Check it is reachable")
-        except OSError as exc:
-            if "connect" not in str(exc).lower():
-                raise
-            fail(f"DATABASE_URL: cannot connect ({exc}). Check the host, port and credentials")
-        raise AssertionError("unreachable")
-
-    return wrapper
-
-
-def run_async(coro_fn: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R]:
-    @wraps(coro_fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        return asyncio.run(coro_fn(*args, **kwargs))
-
-    return wrapper
-
-
-def settings_of(ctx: click.Context) -> Settings:
-    settings = ctx.find_object(Settings)
-    assert settings is not None
-    return settings
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config_path",
@@ -159,23 +145,6 @@ async def db_purge(ctx: click.Context, days: int | None) -> None:
         f"purged {purged.threads} threads, {purged.messages} messages, "
         f"{purged.inbox_events} inbox events, {purged.outbox_messages} outbox rows "
         f"older than {cutoff:%Y-%m-%d %H:%M} UTC"
-    )
-
-
-@cli.command()
-@click.pass_context
-@user_errors
-@run_async
-async def local(ctx: click.Context) -> None:
-    """Start the local Slack workspace and the bot on this machine (no tokens, no network)."""
-    database = Database(settings_of(ctx).env.database_url)
-    try:
-        await migrate.upgrade(database)
-    finally:
-        await database.dispose()
-    fail(
-        "local mode will start the local Slack workspace at http://127.0.0.1:3000 and the bot "
-        "against it; they are not built yet (the database is migrated and ready)"
     )
 
 

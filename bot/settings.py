@@ -48,12 +48,24 @@ FIXES: dict[str, str] = {
     "SWITCHBOARD_LOG_FORMAT": "Set it to auto, json or console",
     "SWITCHBOARD_RETENTION_DAYS": "Set it to a whole number of days, at least 1",
     "SWITCHBOARD_MAX_CONCURRENCY": "Set it to a whole number between 1 and 256",
+    "PAGERDUTY_ROUTING_KEY": "Set it to the Events API v2 integration key of a PagerDuty service",
+    "STRIPE_API_KEY": (
+        "Set it to a Stripe secret key (sk_live_...), or set billing.connector = 'demo'"
+    ),
+    "SWITCHBOARD_DEMO_LEDGER": "Set it to a writable path for the demo ledger's SQLite file",
 }
 
 
 # Values never echoed back in an error (DATABASE_URL may hold a password).
 SECRET_NAMES = frozenset(
-    {"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "DATABASE_URL"}
+    {
+        "SLACK_BOT_TOKEN",
+        "SLACK_APP_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "DATABASE_URL",
+        "PAGERDUTY_ROUTING_KEY",
+        "STRIPE_API_KEY",
+    }
 )
 
 
@@ -78,6 +90,11 @@ class EnvSettings(BaseSettings):
     )
     retention_days: int = Field(default=90, ge=1, alias="SWITCHBOARD_RETENTION_DAYS")
     max_concurrency: int = Field(default=16, ge=1, le=256, alias="SWITCHBOARD_MAX_CONCURRENCY")
+    pagerduty_routing_key: SecretStr | None = Field(default=None, alias="PAGERDUTY_ROUTING_KEY")
+    stripe_api_key: SecretStr | None = Field(default=None, alias="STRIPE_API_KEY")
+    demo_ledger_path: str = Field(
+        default="switchboard-demo-ledger.db", alias="SWITCHBOARD_DEMO_LEDGER"
+    )
 
     @field_validator("slack_bot_token")
     @classmethod

@@ -163,6 +163,15 @@ class Approvals:
         async with self._db.read() as session:
             return list((await session.exec(stmt)).all())
 
+    async def for_thread(self, channel: str | None, thread_ts: str) -> list[Approval]:
+        """Approvals asked for in a thread; with no channel, in any thread with that ts."""
+        stmt = select(Approval).where(col(Approval.thread_ts) == thread_ts)
+        if channel is not None:
+            stmt = stmt.where(col(Approval.channel) == channel)
+        stmt = stmt.order_by(col(Approval.created_at))
+        async with self._db.read() as session:
+            return list((await session.exec(stmt)).all())
+
     async def decisions(self, approval_id: str) -> list[ApprovalDecision]:
         stmt = (
             select(ApprovalDecision)

@@ -76,6 +76,20 @@ class Inbox:
                 return None
             return await session.get(InboxEvent, row_id)
 
+    async def renew(self, row_id: int, owner: str, lease: timedelta) -> bool:
+        """Extend a lease we hold, so a long turn is not taken over by recovery."""
+        stmt = (
+            update(InboxEvent)
+            .where(
+                col(InboxEvent.id) == row_id,
+                col(InboxEvent.locked_by) == owner,
+                col(InboxEvent.status) == PROCESSING,
+            )
+            .values(locked_until=utcnow() + lease)
+        )
+        async with self._db.write() as session:
+            return (await session.exec(stmt)).rowcount == 1
+
     async def complete(self, row_id: int) -> None:
         await self._finish(row_id, DONE, None)
 

@@ -150,6 +150,16 @@ class Memory:
             await session.exec(update(Thread).where(col(Thread.id) == thread_id).values(**touch))
         return message
 
+    async def edit_by_ts(self, thread_id: int, slack_ts: str, text: str) -> bool:
+        """Follow a user's edit or deletion in Slack, so memory holds what they now say."""
+        stmt = (
+            update(Message)
+            .where(col(Message.thread_id) == thread_id, col(Message.slack_ts) == slack_ts)
+            .values(text=text, tokens=estimate_tokens(text))
+        )
+        async with self._db.write() as session:
+            return (await session.exec(stmt)).rowcount > 0
+
     async def set_slack_ts(self, message_id: int, slack_ts: str) -> None:
         stmt = update(Message).where(col(Message.id) == message_id).values(slack_ts=slack_ts)
         async with self._db.write() as session:

@@ -103,6 +103,11 @@ class Outbox:
         async with self._db.read() as session:
             return list((await session.exec(stmt)).all())
 
+    async def by_key(self, dedupe_key: str) -> OutboxMessage | None:
+        stmt = select(OutboxMessage).where(col(OutboxMessage.dedupe_key) == dedupe_key)
+        async with self._db.read() as session:
+            return (await session.exec(stmt)).first()
+
     async def get(self, row_id: int) -> OutboxMessage | None:
         async with self._db.read() as session:
             return await session.get(OutboxMessage, row_id)

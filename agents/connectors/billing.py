@@ -210,16 +210,22 @@ class AmbiguousCustomerError(BillingError):
 class RefundTooLargeError(BillingError):
     """A refund asked for more than the invoice still has to give back."""
 
-    def __init__(self, invoice_id: str, requested_cents: int, refundable_cents: int, currency: str):
+    def __init__(
+        self, invoice_id: str, requested_cents: int, refundable_cents: int, currency: str
+    ) -> None:
         self.invoice_id = invoice_id
         self.requested_cents = requested_cents
         self.refundable_cents = refundable_cents
         self.currency = currency
         requested = format_money(requested_cents, currency)
         refundable = format_money(refundable_cents, currency)
+        why = (
+            "what was paid, less what was refunded already"
+            if refundable_cents
+            else "it was never paid, or was refunded in full already"
+        )
         super().__init__(
-            f"Cannot refund {requested} on {invoice_id}: only {refundable} of it can still be "
-            "refunded (it was not paid, or part of it was refunded already)."
+            f"Cannot refund {requested} on {invoice_id}: only {refundable} can be refunded ({why})."
         )
 
 

@@ -1,9 +1,11 @@
 """`BillingConnector` over a Stripe account, with stripe-python's native async calls.
 
-stripe-python (v8 and later) gives every service method an ``_async`` twin
-(``client.v1.refunds.create_async``) that runs on an async HTTP client; we hand it
-``stripe.AIOHTTPClient`` because aiohttp is already ours, so no call blocks the event loop and
-no thread pool is involved. ``api_base`` points the client elsewhere (the tests' fake server).
+stripe-python (v12 here) gives every service method an ``_async`` twin
+(``client.v1.refunds.create_async``) that runs on an async HTTP client: httpx by default when
+it is installed. We hand it ``stripe.AIOHTTPClient`` instead, because aiohttp is already our
+dependency, so no call blocks the event loop and no thread pool is involved. ``api_base``
+points the client elsewhere (the tests' fake server). We use the ``client.v1`` services: the
+flat ``client.customers`` style is marked for removal in the next major version.
 
 How Stripe's objects map to ours:
 

@@ -37,7 +37,9 @@ def _list(data: list[Json], url: str, kind: str = "list") -> Json:
     return {"object": kind, "data": data, "has_more": False, "url": url, "next_page": None}
 
 
-def _error(status: int, message: str, *, kind: str = "invalid_request_error", **extra: str) -> web.Response:
+def _error(
+    status: int, message: str, *, kind: str = "invalid_request_error", **extra: str
+) -> web.Response:
     return web.json_response({"error": {"type": kind, "message": message, **extra}}, status=status)
 
 
@@ -104,7 +106,9 @@ class FakeStripe:
         expand = request.query.get("expand[0]") == "data.subscriptions"
         found = []
         for record in self.customers.values():
-            for fld, op, value in re.findall(r'([\w\[\]"]+?)(~|:)"([^"]*)"', request.query["query"]):
+            for fld, op, value in re.findall(
+                r'([\w\[\]"]+?)(~|:)"([^"]*)"', request.query["query"]
+            ):
                 have = record["metadata"].get("company", "") if "metadata" in fld else record[fld]
                 have, value = (have or "").lower(), value.lower()
                 if (op == "~" and value in have) or (op == ":" and value == have):
@@ -124,14 +128,20 @@ class FakeStripe:
         record = self.invoices.get(request.match_info["id"])
         if record is None:
             return _missing("invoice", request.match_info["id"])
-        return web.json_response(self._invoice(record, request.query.get("expand[0]") == "payments"))
+        return web.json_response(
+            self._invoice(record, request.query.get("expand[0]") == "payments")
+        )
 
     async def list_invoices(self, request: web.Request) -> web.Response:
         customer = request.query["customer"]
         if customer not in self.customers:
-            return _error(400, f"No such customer: '{customer}'", code="resource_missing", param="customer")
+            return _error(
+                400, f"No such customer: '{customer}'", code="resource_missing", param="customer"
+            )
         expand = request.query.get("expand[0]") == "data.payments"
-        found = [self._invoice(i, expand) for i in self.invoices.values() if i["customer"] == customer]
+        found = [
+            self._invoice(i, expand) for i in self.invoices.values() if i["customer"] == customer
+        ]
         found.sort(key=lambda i: i["created"], reverse=True)
         return web.json_response(_list(found, "/v1/invoices"))
 
@@ -139,7 +149,9 @@ class FakeStripe:
         number = re.fullmatch(r'number:"(.*)"', request.query["query"])
         assert number is not None, request.query["query"]
         expand = request.query.get("expand[0]") == "data.payments"
-        found = [self._invoice(i, expand) for i in self.invoices.values() if i["number"] == number[1]]
+        found = [
+            self._invoice(i, expand) for i in self.invoices.values() if i["number"] == number[1]
+        ]
         return web.json_response(_list(found, "/v1/invoices/search", "search_result"))
 
     # -- charges and refunds --------------------------------------------------------------------
@@ -159,7 +171,9 @@ class FakeStripe:
         found = [r for r in reversed(self.refunds) if charge in (None, r["charge"])]
         return web.json_response(_list(found, "/v1/refunds"))
 
-    async def _replay(self, request: web.Request) -> tuple[dict[str, str], str | None, web.Response | None]:
+    async def _replay(
+        self, request: web.Request
+    ) -> tuple[dict[str, str], str | None, web.Response | None]:
         """Stripe's idempotency: a known key with the same body answers the first response."""
         form = {k: str(v) for k, v in (await request.post()).items()}
         key = request.headers.get("Idempotency-Key")
@@ -204,7 +218,9 @@ class FakeStripe:
 
     async def list_balance(self, request: web.Request) -> web.Response:
         txns = self.balance.get(request.match_info["id"], [])
-        return web.json_response(_list(list(reversed(txns)), "/v1/customers/x/balance_transactions"))
+        return web.json_response(
+            _list(list(reversed(txns)), "/v1/customers/x/balance_transactions")
+        )
 
     async def create_balance(self, request: web.Request) -> web.Response:
         form, key, replay = await self._replay(request)
@@ -345,7 +361,11 @@ async def test_invoice_by_id_or_number_with_refunds_summed_from_charges(
     assert invoice is not None
     assert invoice == await billing.invoice("HX-0001")
     assert (invoice.number, invoice.customer_id, invoice.status) == ("HX-0001", "cus_Helix", "paid")
-    assert (invoice.amount_cents, invoice.amount_paid_cents, invoice.currency) == (19900, 19900, "USD")
+    assert (invoice.amount_cents, invoice.amount_paid_cents, invoice.currency) == (
+        19900,
+        19900,
+        "USD",
+    )
     assert invoice.amount_refunded_cents == 5000 and invoice.refundable_cents == 14900
     assert invoice.lines == (("Team plan (monthly)", 19900),)
     assert invoice.period.start == date(2026, 3, 3) and invoice.issued == date(2026, 3, 3)
@@ -353,7 +373,9 @@ async def test_invoice_by_id_or_number_with_refunds_summed_from_charges(
     assert await billing.invoice("HX-9999") is None
 
 
-async def test_invoices_of_a_customer_in_two_requests(billing: StripeBilling, fake: FakeStripe) -> None:
+async def test_invoices_of_a_customer_in_two_requests(
+    billing: StripeBilling, fake: FakeStripe
+) -> None:
     fake.requests.clear()
     invoices = await billing.invoices("cus_Helix")
     assert [i.id for i in invoices] == ["in_3", "in_2", "in_1"]
@@ -390,7 +412,9 @@ async def test_refund_sends_the_key_and_returns_the_same_refund_on_retry(
     assert refund.idempotency_key == "approval-7" and refund.reason == "duplicate"
     [(path, form, key)] = fake.posted
     assert (path, key) == ("/v1/refunds", "approval-7")
-    assert form["charge"] == "ch_two" and form["amount"] == "19900" and form["reason"] == "duplicate"
+    assert (
+        form["charge"] == "ch_two" and form["amount"] == "19900" and form["reason"] == "duplicate"
+    )
     assert form["metadata[idempotency_key]"] == "approval-7"
     assert form["metadata[invoice_id]"] == "in_2"
 
@@ -412,9 +436,9 @@ async def test_refund_free_text_reason_goes_to_metadata_only(
 
 
 async def test_refund_limits_and_key_reuse(billing: StripeBilling, fake: FakeStripe) -> None:
-    with pytest.raises(RefundTooLargeError, match=r"\$199.01 on HX-0001: only \$199.00"):
+    with pytest.raises(RefundTooLargeError, match=r"\$199\.01 on HX-0001: only \$199\.00"):
         await billing.refund("in_1", 19901, "too much", "k1")
-    with pytest.raises(RefundTooLargeError, match="only \\$0.00"):
+    with pytest.raises(RefundTooLargeError, match=r"only \$0\.00"):
         await billing.refund("in_3", 100, "open invoice", "k2")
     with pytest.raises(InvalidAmountError):
         await billing.refund("in_1", 0, "nothing", "k3")
@@ -469,7 +493,9 @@ async def test_rejected_api_key_is_reported_as_unavailable(api_base: str) -> Non
         await connector.close()
 
 
-async def test_server_error_is_reported_as_unavailable(billing: StripeBilling, fake: FakeStripe) -> None:
+async def test_server_error_is_reported_as_unavailable(
+    billing: StripeBilling, fake: FakeStripe
+) -> None:
     fake.fail_with = 500
     with pytest.raises(ConnectorUnavailableError, match="Stripe is unavailable"):
         await billing.invoices("cus_Helix")

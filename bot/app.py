@@ -1,0 +1,73 @@
+"""The Bolt app: listeners, the intake middleware, and the `/switchboard` command.
+
+Listeners for conversation do nothing but let Bolt acknowledge: the work was queued by the
+intake middleware before the ack. A catch-all answers every other event with a quiet 200, so
+Slack never retries an event just because nothing here wanted it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.intake import Intake
+
+CommandHandler = Callable[[str, str, str], Awaitable[str]]
+
+HELP = """*Switchboard* sends your message to the right specialist: \
+triage, billing, technical or escalation.
+• Mention me in a channel (`@Switchboard my invoice is wrong`), reply in my threads, or DM me.
+• Risky actions (refunds, paging on-call, incidents) wait for an approver's click.
+• `/switchboard status`: what is waiting right now.
+• `/switchboard help`: this message."""
+
+
+def create_app(
+    *,
+    client: AsyncWebClient,
+    signing_secret: str | None,
+    intake: Intake,
+    commands: dict[str, CommandHandler],
+    actions: dict[str, Callable[..., Awaitable[None]]] | None = None,
+) -> AsyncApp:
+    app = AsyncApp(
+        client=client,
+        signing_secret=signing_secret,
+        # Socket Mode has no signatures; HTTP requests are verified here and again in bot.http.
+        request_verification_enabled=signing_secret is not None,
+        process_before_response=False,
+    )
+    app.middleware(intake)
+
+    async def acknowledge(ack: AsyncAck) -> None:
+        await ack()
+
+    app.event("app_mention")(acknowledge)
+    app.event("message")(acknowledge)
+
+    for action_id, handler in (actions or {}).items():
+        app.action(action_id)(handler)
+
+    @app.command(re.compile(r"^/switchboard"))
+    async def switchboard_command(
+        ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        await ack()
+        words = str(command.get("text") or "").split()
+        name = words[0].lower() if words else "help"
+        handler = commands.get(name)
+        if handler is None:
+            await respond(text=HELP if name == "help" else f"Unknown command `{name}`.\n\n{HELP}")
+            return
+        text = await handler(
+            " ".join(words[1:]), str(command.get("user_id")), str(command.get("channel_id"))
+        )
+        await respond(text=text)
+
+    app.event(re.compile(".*"))(acknowledge)
+    app.action(re.compile(".*"))(acknowledge)
+    return app

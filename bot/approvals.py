@@ -1,0 +1,312 @@
+"""The approval desk: cards out, clicks in, exactly-once execution, expiry and reconciliation.
+
+Every click is audited, allowed or not. A claim is a compare-and-set in the database, so a double
+click, or the same click reaching two replicas, runs the tool once; the tool runs with the
+approval id as its idempotency key. Cards, ephemeral answers and the agent's follow-up all go
+through the outbox like every other message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import structlog
+
+from agents.results import ToolOutcome
+from bot.approvers import GroupMembers, describe
+from bot.cards import card_text, decided_card, pending_card, when
+from bot.render import attribution, reply_messages
+from bot.sender import Sender
+from bot.turns import DM_THREAD
+from router.supervisor import Supervisor
+from router.turn import Reply, Turn
+from storage.approvals import Outcome
+from storage.columns import utcnow
+from storage.outbox import Reply as Outgoing
+from storage.store import Store
+from storage.tables import Approval
+
+log = structlog.stdlib.get_logger(__name__)
+
+
+class ApprovalDesk:
+    def __init__(
+        self,
+        store: Store,
+        supervisor: Supervisor,
+        sender: Sender,
+        groups: GroupMembers,
+        *,
+        channel: str | None = None,
+    ) -> None:
+        self.store = store
+        self.supervisor = supervisor
+        self.sender = sender
+        self.groups = groups
+        self.channel = channel
+
+    # -- cards -----------------------------------------------------------------------------
+
+    async def post_cards(self, turn: Turn, reply: Reply) -> None:
+        for pending in reply.approvals:
+            approval = await self.store.approvals.get(pending.id)
+            if approval is None:
+                continue
+            where = self.channel or approval.channel
+            thread = None if self.channel else _thread(approval)
+            await self.store.outbox.enqueue(
+                Outgoing(
+                    f"card:{approval.id}:post",
+                    where,
+                    card_text(approval),
+                    pending_card(approval),
+                    thread_ts=thread,
+                )
+            )
+        self.sender.notify()
+
+    async def card_posted(self, approval_id: str, channel: str, ts: str) -> None:
+        await self.store.approvals.set_card(approval_id, channel, ts)
+
+    async def _update_card(self, approval: Approval, outcome: str, key: str) -> None:
+        fresh = await self.store.approvals.get(approval.id) or approval
+        if fresh.card_channel is None or fresh.card_ts is None:
+            return
+        await self.store.outbox.enqueue(
+            Outgoing(
+                f"card:{approval.id}:{key}",
+                fresh.card_channel,
+                f"{card_text(fresh)}: {outcome}",
+                decided_card(fresh, outcome),
+                kind="update",
+                target_ts=fresh.card_ts,
+            )
+        )
+
+    async def _tell(self, approval: Approval, user: str, text: str, key: str) -> None:
+        channel = approval.card_channel or approval.channel
+        await self.store.outbox.enqueue(
+            Outgoing(
+                f"eph:{approval.id}:{user}:{key}",
+                channel,
+                text,
+                kind="ephemeral",
+                user_id=user,
+                thread_ts=None if approval.card_channel != approval.channel else _thread(approval),
+            )
+        )
+        self.sender.notify()
+
+    # -- decisions ---------------------------------------------------------------------------
+
+    async def approve(self, approval_id: str, user: str, click: str) -> str:
+        approval = await self._clicked(approval_id, user, "approve", click)
+        if isinstance(approval, str):
+            return approval
+        outcome = await self.store.approvals.approve(approval.id, user)
+        await self._audit(user, f"approval.{outcome.value}", approval, {"click": click})
+        if outcome is Outcome.NOT_PENDING:
+            current = await self.store.approvals.get(approval.id)
+            return await self._say(
+                approval,
+                user,
+                f"This was already {current.status if current else 'decided'}.",
+                click,
+            )
+        if outcome is Outcome.ALREADY_DECIDED:
+            return await self._say(
+                approval, user, "You have already approved this; it needs another approver.", click
+            )
+        if outcome is Outcome.RECORDED:
+            count = sum(
+                1
+                for d in await self.store.approvals.decisions(approval.id)
+                if d.decision == "approve"
+            )
+            needed = approval.required_approvals
+            note = f"Approved by <@{user}> ({count} of {needed}); waiting for another approver."
+            await self._note_on_card(approval, note, f"partial{count}")
+            return await self._say(approval, user, "Recorded. Another approver is needed.", click)
+        await self.execute(approval.id, approved_by=user)
+        return "Approved."
+
+    async def reject(self, approval_id: str, user: str, reason: str | None, click: str) -> str:
+        approval = await self._clicked(approval_id, user, "reject", click, requester_may=True)
+        if isinstance(approval, str):
+            return approval
+        if not await self.store.approvals.reject(approval.id, user, reason):
+            current = await self.store.approvals.get(approval.id)
+            return await self._say(
+                approval,
+                user,
+                f"This was already {current.status if current else 'decided'}.",
+                click,
+            )
+        await self._audit(user, "approval.rejected", approval, {"reason": reason})
+        why = f": {reason}" if reason else ""
+        await self._update_card(
+            approval,
+            f":x: Rejected by <@{user}> at {when(utcnow())}{why}. Nothing was done.",
+            "rejected",
+        )
+        await self._resume(
+            approval, ToolOutcome("rejected", detail=reason or f"rejected by {user}")
+        )
+        return "Rejected."
+
+    async def execute(self, approval_id: str, *, approved_by: str) -> ToolOutcome:
+        """Run a claimed approval once, record it, update the card and let the agent reply."""
+        approval = await self.store.approvals.get(approval_id)
+        assert approval is not None
+        outcome = await self.supervisor.carry_out(approval_id)
+        action = "approval.executed" if outcome.status == "executed" else "approval.failed"
+        await self._audit(
+            approved_by, action, approval, {"output": outcome.output, "detail": outcome.detail}
+        )
+        result = _result_words(outcome)
+        verb = (
+            ":white_check_mark: Approved" if outcome.status == "executed" else ":warning: Approved"
+        )
+        await self._update_card(
+            approval, f"{verb} by <@{approved_by}> at {when(utcnow())}: {result}", "final"
+        )
+        await self._resume(approval, outcome)
+        return outcome
+
+    async def _clicked(
+        self, approval_id: str, user: str, decision: str, click: str, *, requester_may: bool = False
+    ) -> Approval | str:
+        approval = await self.store.approvals.get(approval_id)
+        if approval is None:
+            await self.store.audit.append(
+                actor=user, action="approval.click_unknown", subject=f"approval:{approval_id}"
+            )
+            return "There is no such approval."
+        await self._audit(user, f"approval.click_{decision}", approval, {"click": click})
+        refusal = await self._refusal(approval, user, requester_may)
+        if refusal is None:
+            return approval
+        await self._audit(
+            user, "approval.click_refused", approval, {"reason": refusal, "decision": decision}
+        )
+        return await self._say(approval, user, refusal, click)
+
+    async def _refusal(self, approval: Approval, user: str, requester_may: bool) -> str | None:
+        if user == approval.requester:
+            if requester_may:
+                return None
+            return "You asked for this, so someone else has to approve it."
+        if not await self.groups.allowed(user, approval.approvers):
+            who = describe(approval.approvers)
+            return f"You are not allowed to decide this. It can be approved by {who}."
+        return None
+
+    async def _say(self, approval: Approval, user: str, text: str, click: str) -> str:
+        await self._tell(approval, user, text, click)
+        return text
+
+    async def _note_on_card(self, approval: Approval, note: str, key: str) -> None:
+        fresh = await self.store.approvals.get(approval.id) or approval
+        if fresh.card_channel and fresh.card_ts:
+            await self.store.outbox.enqueue(
+                Outgoing(
+                    f"card:{fresh.id}:{key}",
+                    fresh.card_channel,
+                    card_text(fresh),
+                    pending_card(fresh, note=note),
+                    kind="update",
+                    target_ts=fresh.card_ts,
+                )
+            )
+            self.sender.notify()
+
+    async def _resume(self, approval: Approval, outcome: ToolOutcome) -> None:
+        reply = await self.supervisor.resume(approval.id, outcome)
+        context = attribution(reply.agent, "approval", 1.0, reply.degraded)
+        for index, (text, blocks) in enumerate(reply_messages(reply.text, context)):
+            await self.store.outbox.enqueue(
+                Outgoing(
+                    f"resume:{approval.id}:{index}",
+                    approval.channel,
+                    text,
+                    blocks,
+                    thread_ts=_thread(approval),
+                )
+            )
+        self.sender.notify()
+
+    async def _audit(
+        self, actor: str, action: str, approval: Approval, details: dict[str, Any]
+    ) -> None:
+        await self.store.audit.append(
+            actor=actor,
+            action=action,
+            subject=f"approval:{approval.id}",
+            details={"thread": f"{approval.channel}:{approval.thread_ts}", **details},
+        )
+
+    # -- time and restarts ------------------------------------------------------------------
+
+    async def expire_due(self) -> int:
+        expired = await self.store.approvals.expire_due()
+        for approval in expired:
+            await self._audit("switchboard", "approval.expired", approval, {})
+            await self._update_card(
+                approval,
+                f":hourglass: Expired at {when(approval.expires_at)}. Nothing was done.",
+                "expired",
+            )
+            await self._resume(approval, ToolOutcome("expired", detail="nobody decided in time"))
+        return len(expired)
+
+    async def sweep(self, every: float = 30.0) -> None:
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.expire_due()
+            except Exception:
+                log.exception("approvals.sweep_failed")
+
+    async def reconcile(self) -> None:
+        """Approvals claimed but not known to have run, when the process died in between.
+
+        A tool whose side effect is keyed by the approval id (a ledger refund, a PagerDuty
+        dedup key) is run again with that key, which finds the earlier run instead of repeating
+        it. Any other tool is not run again: the approval is marked failed and the thread told.
+        """
+        for approval in await self.store.approvals.in_status("approved"):
+            agent = self.supervisor.agents.get(approval.agent)
+            tool = agent.tool(approval.tool) if agent else None
+            if tool is not None and tool.metadata.get("idempotent"):
+                log.info("approvals.reconcile_rerun", approval_id=approval.id)
+                await self.execute(approval.id, approved_by=approval.decided_by or "switchboard")
+                continue
+            detail = "interrupted by a restart before its result was recorded; not run again"
+            if await self.store.approvals.mark_failed(approval.id, detail):
+                await self._audit("switchboard", "approval.failed", approval, {"detail": detail})
+                await self._update_card(
+                    approval,
+                    f":warning: {detail.capitalize()}. Please check and redo by hand.",
+                    "final",
+                )
+                await self._resume(approval, ToolOutcome("failed", detail=detail))
+
+
+def _thread(approval: Approval) -> str | None:
+    return None if approval.thread_ts == DM_THREAD else approval.thread_ts
+
+
+def _result_words(outcome: ToolOutcome) -> str:
+    if outcome.status != "executed":
+        return f"it failed ({outcome.detail})"
+    output = outcome.output
+    described = output.get("summary") or output.get("describe") or output.get("detail")
+    if described:
+        return str(described)
+    ids = [
+        str(v)
+        for k, v in output.items()
+        if k in ("id", "refund", "reference", "incident", "ticket")
+    ]
+    return "done" + (f", {', '.join(ids)}" if ids else "")

@@ -1,0 +1,85 @@
+"""`switchboard run` (Slack, over HTTP or Socket Mode) and `switchboard local` (this machine)."""
+
+from __future__ import annotations
+
+import click
+from pydantic import SecretStr
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+import localslack
+from bot.cli_support import run_async, settings_of, until_stopped, user_errors
+from bot.runtime import running, serve_http
+
+
+@click.command()
+@click.option("--port", type=int, default=None, help="HTTP port (default: $PORT, else 8080).")
+@click.option("--host", default="0.0.0.0", show_default=True, help="HTTP interface.")  # noqa: S104
+@click.pass_context
+@user_errors
+@run_async
+async def run(ctx: click.Context, port: int | None, host: str) -> None:
+    """Connect to Slack: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on /slack/events."""
+    settings = settings_of(ctx)
+    socket = settings.env.slack_app_token is not None
+    async with running(settings, socket_mode=socket) as board:
+        if socket:
+            token = settings.env.slack_app_token
+            assert token is not None
+            handler = AsyncSocketModeHandler(board.app, token.get_secret_value())
+            await handler.connect_async()  # type: ignore[no-untyped-call]
+            click.echo("Switchboard is connected to Slack over Socket Mode.")
+            await until_stopped()
+            await handler.close_async()  # type: ignore[no-untyped-call]
+            return
+        runner, bound = await serve_http(board, host, port or settings.env.port)
+        click.echo(f"Switchboard is listening on http://{host}:{bound}/slack/events")
+        await until_stopped()
+        await runner.cleanup()
+
+
+@click.command()
+@click.option(
+    "--port", type=int, default=3000, show_default=True, help="Port of the local workspace page."
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option(
+    "--socket", "socket_mode", is_flag=True, help="Deliver events over Socket Mode instead of HTTP."
+)
+@click.pass_context
+@user_errors
+@run_async
+async def local(ctx: click.Context, port: int, host: str, socket_mode: bool) -> None:
+    """Start a Slack-compatible workspace on this machine and the bot connected to it."""
+    config = localslack.LocalSlackConfig(delivery="socket" if socket_mode else "http")
+    try:
+        workspace = await localslack.serve(host=host, port=port, config=config)
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot listen on {host}:{port} ({exc.strerror}); try --port"
+        ) from None
+    settings = settings_of(ctx).with_env(
+        slack_api_url=workspace.api_url,
+        slack_bot_token=SecretStr(workspace.bot_token),
+        slack_signing_secret=SecretStr(workspace.signing_secret),
+        slack_app_token=SecretStr(workspace.app_token) if socket_mode else None,
+    )
+    try:
+        async with running(settings, upgrade_database=True, socket_mode=socket_mode) as board:
+            if socket_mode:
+                handler = AsyncSocketModeHandler(board.app, workspace.app_token)
+                await handler.connect_async()  # type: ignore[no-untyped-call]
+            else:
+                runner, bound = await serve_http(board, "127.0.0.1", 0)
+                await workspace.use_http(f"http://127.0.0.1:{bound}/slack/events")
+            click.echo(
+                f"Switchboard is running on a local Slack workspace: open {workspace.url}\n"
+                f"Events over {'Socket Mode' if socket_mode else 'HTTP'}; "
+                f"database {board.store.db.url.render_as_string(hide_password=True)}. Ctrl-C stops."
+            )
+            await until_stopped()
+            if socket_mode:
+                await handler.close_async()  # type: ignore[no-untyped-call]
+            else:
+                await runner.cleanup()
+    finally:
+        await workspace.stop()

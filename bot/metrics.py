@@ -1,0 +1,58 @@
+"""Prometheus metrics, on a registry per app so two apps in one process (tests) don't collide."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+
+
+@dataclass(frozen=True)
+class Metrics:
+    registry: CollectorRegistry
+    events: Counter
+    duplicates: Counter
+    routes: Counter
+    turn_seconds: Histogram
+    turn_failures: Counter
+    llm_tokens: Counter
+    llm_cost: Counter
+    posts: Counter
+
+    @classmethod
+    def create(cls) -> Metrics:
+        registry = CollectorRegistry()
+        return cls(
+            registry=registry,
+            events=Counter(
+                "switchboard_events", "Slack events received", ["type"], registry=registry
+            ),
+            duplicates=Counter(
+                "switchboard_duplicate_events",
+                "Events dropped as duplicates",
+                ["why"],
+                registry=registry,
+            ),
+            routes=Counter(
+                "switchboard_routes", "Route decisions", ["route", "source"], registry=registry
+            ),
+            turn_seconds=Histogram(
+                "switchboard_turn_seconds",
+                "Event received to reply enqueued",
+                buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60),
+                registry=registry,
+            ),
+            turn_failures=Counter(
+                "switchboard_turn_failures", "Turns that failed", registry=registry
+            ),
+            llm_tokens=Counter(
+                "switchboard_llm_tokens", "LLM tokens", ["agent", "kind"], registry=registry
+            ),
+            llm_cost=Counter(
+                "switchboard_llm_cost_usd", "LLM cost in USD", ["agent"], registry=registry
+            ),
+            posts=Counter("switchboard_slack_posts", "Outbox posts", ["result"], registry=registry),
+        )
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

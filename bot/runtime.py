@@ -1,0 +1,213 @@
+"""One lifespan for the whole bot: database, Slack client, agents, worker, sender, Bolt app.
+
+`running()` starts everything in order and stops it in reverse; the CLI enters it once, and a
+test enters and exits it the same way. Serving (HTTP, Socket Mode) is layered on top.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from aiohttp import web
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import text
+
+from agents.llm import LLM, LLMSettings
+from agents.runner import Runner
+from bot.app import create_app
+from bot.approvals import ApprovalDesk
+from bot.approvers import GroupMembers
+from bot.cards import APPROVE, REJECT
+from bot.commands import DecideCommand, StatusCommand
+from bot.errors import ConfigError
+from bot.http import web_app
+from bot.intake import Intake
+from bot.metrics import Metrics
+from bot.sender import Sender
+from bot.settings import FIXES, Settings
+from bot.wiring import (
+    SlackNotifier,
+    approval_rules,
+    build_agents,
+    decider_for,
+    supervisor_settings,
+)
+from bot.worker import Worker
+from router.supervisor import Supervisor
+from storage import migrate
+from storage.database import Database
+from storage.store import Store
+from storage.tables import OutboxMessage
+
+log = structlog.stdlib.get_logger(__name__)
+
+
+@dataclass
+class Switchboard:
+    settings: Settings
+    store: Store
+    client: AsyncWebClient
+    metrics: Metrics
+    supervisor: Supervisor
+    desk: ApprovalDesk
+    sender: Sender
+    worker: Worker
+    app: AsyncApp
+    bot_user_id: str
+    team_id: str
+
+    async def health(self) -> None:
+        async with self.store.db.read() as session:
+            await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+
+
+async def serve_http(board: Switchboard, host: str, port: int) -> tuple[web.AppRunner, int]:
+    """Serve /slack/events, /healthz and /metrics; port 0 picks a free port, which is returned."""
+    secret = board.settings.env.slack_signing_secret
+    assert secret is not None
+    runner = web.AppRunner(
+        web_app(board.app, secret.get_secret_value(), board.metrics, board.health)
+    )
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    bound = runner.addresses[0][1] if runner.addresses else port
+    return runner, int(bound)
+
+
+def slack_client(settings: Settings) -> AsyncWebClient:
+    token = settings.env.slack_bot_token
+    client = AsyncWebClient(
+        token=token.get_secret_value() if token else None,
+        base_url=settings.env.slack_api_url,
+        timeout=15,
+    )
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=5))
+    return client
+
+
+def on_click(desk: ApprovalDesk, decision: str) -> Callable[..., Awaitable[None]]:
+    """A Bolt action listener: ack at once, then decide (the card is updated through the outbox)."""
+
+    async def listener(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        user = str(body["user"]["id"])
+        click = str(action.get("action_ts") or body.get("trigger_id") or "")
+        if decision == "approve":
+            await desk.approve(str(action.get("value")), user, click)
+        else:
+            await desk.reject(str(action.get("value")), user, None, click)
+
+    return listener
+
+
+@contextlib.asynccontextmanager
+async def running(
+    settings: Settings,
+    *,
+    upgrade_database: bool = False,
+    socket_mode: bool = False,
+    lease: timedelta = timedelta(seconds=30),
+    post_interval: float = 1.0,
+) -> AsyncIterator[Switchboard]:
+    settings.require("SLACK_BOT_TOKEN", *(() if socket_mode else ("SLACK_SIGNING_SECRET",)))
+    db = Database(settings.env.database_url)
+    if upgrade_database:
+        await migrate.upgrade(db)
+    elif await migrate.current(db) != migrate.head():
+        await db.dispose()
+        raise ConfigError(
+            "DATABASE_URL", "the database schema is not up to date", "Run `switchboard db upgrade`"
+        )
+    store = Store.over(db)
+    client = slack_client(settings)
+    try:
+        identity = await client.auth_test()
+    except Exception as exc:
+        await store.close()
+        raise ConfigError(
+            "SLACK_BOT_TOKEN", f"Slack did not accept it ({exc})", FIXES["SLACK_BOT_TOKEN"]
+        ) from None
+    metrics = Metrics.create()
+    runner = Runner(LLM(LLMSettings()))
+    agents = build_agents(settings, store, SlackNotifier(client))
+    supervisor = Supervisor(
+        store,
+        agents,
+        runner,
+        decider_for(settings, runner.llm),
+        approval_rules(settings),
+        supervisor_settings(settings),
+    )
+    desk_ref: list[ApprovalDesk] = []
+
+    async def card_posted(row: OutboxMessage, ts: str) -> None:
+        parts = row.dedupe_key.split(":")
+        if parts[0] == "card" and parts[-1] == "post":
+            await desk_ref[0].card_posted(parts[1], row.channel, ts)
+
+    sender = Sender(store, client, metrics, pace=post_interval, on_posted=card_posted)
+    approvals = settings.file.approvals
+    groups = GroupMembers(client, approvals.group_cache.total_seconds())
+    desk = ApprovalDesk(store, supervisor, sender, groups, channel=approvals.channel)
+    desk_ref.append(desk)
+    worker = Worker(
+        store,
+        supervisor,
+        sender,
+        client,
+        metrics,
+        bot_user_id=str(identity["user_id"]),
+        concurrency=settings.env.max_concurrency,
+        lease=lease,
+        on_reply=desk.post_cards,
+    )
+    secret = settings.env.slack_signing_secret
+    app = create_app(
+        client=client,
+        signing_secret=secret.get_secret_value() if secret else None,
+        intake=Intake(store, worker, metrics),
+        commands={
+            "status": StatusCommand(store, agents["triage"].active_model),
+            "approve": DecideCommand(desk, "approve"),
+            "reject": DecideCommand(desk, "reject"),
+        },
+        actions={APPROVE: on_click(desk, "approve"), REJECT: on_click(desk, "reject")},
+    )
+    board = Switchboard(
+        settings,
+        store,
+        client,
+        metrics,
+        supervisor,
+        desk,
+        sender,
+        worker,
+        app,
+        str(identity["user_id"]),
+        str(identity.get("team_id") or ""),
+    )
+    sending = asyncio.create_task(sender.run())
+    sweeping = asyncio.create_task(worker.sweep())
+    expiring = asyncio.create_task(desk.sweep())
+    await desk.reconcile()
+    await worker.recover()
+    log.info(
+        "switchboard.started", bot_user_id=board.bot_user_id, database=db.url.get_backend_name()
+    )
+    try:
+        yield board
+    finally:
+        await worker.stop()
+        for task in (sending, sweeping, expiring):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await store.close()

@@ -1,0 +1,173 @@
+"""The escalation specialist: thread summaries, pages and incidents only through approvals."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pytest
+
+from agents.agent import Agent
+from agents.connectors.paging import PageResult, PagingError, Severity
+from agents.llm import LLM, LLMSettings
+from agents.results import ToolOutcome, TurnInput
+from agents.runner import Runner
+from agents.specialists.escalation import (
+    EscalationTools,
+    PageArgs,
+    SummarizeArgs,
+    build_escalation,
+)
+from agents.tool import Risk, ToolContext
+from storage.store import Store
+
+OUTAGE = "The API is down for everyone since 09:10 UTC, page on-call"
+
+
+@dataclass
+class RecordingPager:
+    """A `Pager` that remembers every page; ``fail`` makes it behave like a broken Slack."""
+
+    fail: bool = False
+    pages: list[dict[str, object]] = field(default_factory=list)
+
+    async def page(
+        self,
+        summary: str,
+        severity: Severity,
+        source: str,
+        dedup_key: str,
+        details: Mapping[str, object] | None = None,
+    ) -> PageResult:
+        if self.fail:
+            raise PagingError("Slack", "posting to #oncall failed: channel_not_found")
+        self.pages.append(
+            {"summary": summary, "severity": severity, "dedup_key": dedup_key, **(details or {})}
+        )
+        return PageResult("slack", f"1700000000.{len(self.pages):06d}", "posted in #oncall")
+
+
+def ask(text: str) -> TurnInput:
+    return TurnInput("T1", "C1", "100.1", "U1", text, "Ev1")
+
+
+def context(key: str) -> ToolContext:
+    return ToolContext("T1", "C1", "100.1", "U_LEAD", idempotency_key=key, agent="escalation")
+
+
+def runner() -> Runner:
+    return Runner(LLM(LLMSettings(retries=0, timeout=10)))
+
+
+@pytest.fixture
+def pager() -> RecordingPager:
+    return RecordingPager()
+
+
+@pytest.fixture
+def agent(sqlite_store: Store, pager: RecordingPager) -> Agent:
+    return build_escalation(
+        sqlite_store, pager, oncall_channel="#oncall", oncall_usergroup="S0ONCALL"
+    )
+
+
+async def test_summarize_thread_reads_the_stored_thread(sqlite_store: Store) -> None:
+    thread = await sqlite_store.memory.thread("T1", "C1", "100.1")
+    assert thread.id is not None
+    await sqlite_store.memory.append(thread.id, role="user", text="SSO is broken", user_id="U1")
+    await sqlite_store.memory.append(
+        thread.id,
+        role="assistant",
+        agent="technical",
+        text="Check the IdP certificate.",
+        tool_calls=[{"name": "search_knowledge", "status": "ok"}],
+    )
+    await sqlite_store.memory.append(thread.id, role="user", text="Still broken", user_id="U1")
+    await sqlite_store.tickets.open(channel="C1", thread_ts="100.1", title="SSO", priority="high")
+    tools = EscalationTools(sqlite_store, RecordingPager(), "#oncall", None)
+    out = await tools.summarize_thread(SummarizeArgs(), context("k"))
+    assert out["summary"].splitlines() == [
+        "• <@U1> asked: “SSO is broken”",
+        "• technical answered (tools: search_knowledge): “Check the IdP certificate.”",
+        "• <@U1> followed up: “Still broken”",
+    ]
+    assert (out["messages"], out["agents"], out["tickets"]) == (
+        3,
+        ["technical"],
+        ["#1 (high, open)"],
+    )
+
+
+async def test_page_runs_once_per_key(sqlite_store: Store, pager: RecordingPager) -> None:
+    tools = EscalationTools(sqlite_store, pager, "#oncall", None)
+    args = PageArgs(summary="API down", severity="SEV1", service="api")
+    first = await tools.page_oncall(args, context("apv_1"))
+    again = await tools.page_oncall(args, context("apv_1"))
+    assert len(pager.pages) == 1 and again == {**first, "repeated": True}
+    assert pager.pages[0]["severity"] == "critical" and pager.pages[0]["dedup_key"] == "apv_1"
+    assert pager.pages[0]["summary"] == "SEV1: API down"
+
+
+async def test_outage_asks_to_page_and_open_an_incident_but_does_neither(
+    agent: Agent, pager: RecordingPager, sqlite_store: Store
+) -> None:
+    result = await runner().run(agent, ask(OUTAGE), [])
+    assert [(a.tool, a.arguments["severity"]) for a in result.approvals] == [
+        ("page_oncall", "SEV1"),
+        ("open_incident", "SEV1"),
+    ]
+    page, incident = result.approvals
+    assert page.summary == f"Page on-call in #oncall (user group S0ONCALL) at SEV1 (api): {OUTAGE}"
+    assert incident.summary == f"Open a SEV1 incident: {OUTAGE}"
+    assert "Waiting for approval" in result.text and "Not done yet" in result.text
+    assert pager.pages == [] and await sqlite_store.incidents.open_ones() == []
+    page_tool = agent.tool("page_oncall")
+    assert page_tool is not None and page_tool.risk_of(page_tool.parse(page.arguments)) is Risk.HIGH
+
+
+async def test_approved_page_and_incident_run_once_and_are_reported(
+    agent: Agent, pager: RecordingPager, sqlite_store: Store
+) -> None:
+    result = await runner().run(agent, ask(OUTAGE), [])
+    page, incident = result.approvals
+    outcome = await runner().execute(agent, page, context("apv_page"))
+    repeat = await runner().execute(agent, page, context("apv_page"))
+    assert repeat.output == {**outcome.output, "repeated": True}
+    assert len(pager.pages) == 1 and outcome.status == "executed"
+    told = await runner().resume(agent, ask(OUTAGE), [], page, outcome)
+    assert told.text.startswith("📟 On-call has been paged at SEV1 through slack")
+    opened = await runner().execute(agent, incident, context("apv_inc"))
+    await runner().execute(agent, incident, context("apv_inc"))
+    [row] = await sqlite_store.incidents.open_ones()
+    assert (row.severity, row.channel, row.thread_ts) == ("SEV1", "C1", "100.1")
+    told = await runner().resume(agent, ask(OUTAGE), [], incident, opened)
+    assert told.text == f"🚨 Incident *INC-{row.id}* at SEV1 is open: {OUTAGE}."
+
+
+async def test_failed_or_rejected_page_is_reported_honestly(sqlite_store: Store) -> None:
+    broken = RecordingPager(fail=True)
+    agent = build_escalation(sqlite_store, broken)
+    [page, _] = (await runner().run(agent, ask(OUTAGE), [])).approvals
+    outcome = await runner().execute(agent, page, context("apv_2"))
+    assert outcome.status == "failed" and "channel_not_found" in outcome.detail
+    told = await runner().resume(agent, ask(OUTAGE), [], page, outcome)
+    assert "*did not go through*" in told.text and "Call the on-call person directly" in told.text
+    rejected = await runner().resume(
+        agent, ask(OUTAGE), [], page, ToolOutcome("rejected", detail="false alarm")
+    )
+    assert (
+        rejected.text
+        == "❌ The page to on-call was *not* made: an approver rejected it: false alarm."
+    )
+
+
+async def test_asking_for_a_manager_opens_a_handover_ticket(
+    agent: Agent, sqlite_store: Store, pager: RecordingPager
+) -> None:
+    result = await runner().run(
+        agent, ask("This is the third time. I want to talk to a manager."), []
+    )
+    assert not result.approvals and pager.pages == []
+    [ticket] = await sqlite_store.tickets.for_thread("C1", "100.1")
+    assert (ticket.category, ticket.priority, ticket.requester) == ("escalation", "high", "U1")
+    assert f"ticket *#{ticket.id}*" in result.text and "A person will pick this up" in result.text

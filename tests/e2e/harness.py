@@ -1,0 +1,77 @@
+"""Switchboard end to end: the real runtime and Bolt app against localslack, over real sockets."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+from bot.config_file import ApprovalsConfig, ApproverRule, FileConfig
+from bot.runtime import Switchboard, running, serve_http
+from bot.settings import EnvSettings, Settings
+from localslack import LocalSlack
+
+LEADS = "S0SUPLEADS"
+
+
+def settings_for(
+    slack: LocalSlack, database_url: str, tmp_path: Path, *, file: FileConfig | None = None
+) -> Settings:
+    env = EnvSettings(
+        SLACK_BOT_TOKEN=slack.bot_token,
+        SLACK_SIGNING_SECRET=slack.signing_secret,
+        SLACK_API_URL=slack.api_url,
+        DATABASE_URL=database_url,
+        SWITCHBOARD_DEMO_LEDGER=str(tmp_path / "ledger.db"),
+    )
+    config = file or FileConfig(approvals=ApprovalsConfig(default=ApproverRule(groups=[LEADS])))
+    return Settings(env=env, file=config, config_path=None)
+
+
+@dataclass
+class Bot:
+    board: Switchboard
+    events_url: str
+
+
+@contextlib.asynccontextmanager
+async def bot(
+    slack: LocalSlack,
+    settings: Settings,
+    *,
+    socket: bool = False,
+    lease: timedelta = timedelta(seconds=30),
+) -> AsyncIterator[Bot]:
+    async with running(
+        settings, upgrade_database=True, socket_mode=socket, lease=lease, post_interval=0.0
+    ) as board:
+        if socket:
+            slack.use_socket_mode()
+            handler = AsyncSocketModeHandler(board.app, slack.app_token)
+            await handler.connect_async()  # type: ignore[no-untyped-call]
+            try:
+                yield Bot(board, "")
+            finally:
+                await handler.close_async()  # type: ignore[no-untyped-call]
+            return
+        runner, port = await serve_http(board, "127.0.0.1", 0)
+        url = f"http://127.0.0.1:{port}/slack/events"
+        await slack.use_http(url)
+        try:
+            yield Bot(board, url)
+        finally:
+            await runner.cleanup()
+
+
+async def settled(bot: Bot) -> None:
+    """Every queued turn finished and every outbox row sent."""
+    await bot.board.worker.wait_idle()
+    await bot.board.sender.drain()
+
+
+def bot_messages(slack: LocalSlack, channel: str, thread_ts: str) -> list[dict[str, object]]:
+    return [m for m in slack.thread(channel, thread_ts) if m.get("bot_id")]
