@@ -20,7 +20,7 @@ from bot.render import attribution, reply_messages
 from bot.sender import Sender
 from bot.turns import DM_THREAD
 from router.supervisor import Supervisor
-from router.turn import Reply, Turn
+from router.turn import Reply
 from storage.approvals import Outcome
 from storage.columns import utcnow
 from storage.outbox import Reply as Outgoing
@@ -48,14 +48,16 @@ class ApprovalDesk:
 
     # -- cards -----------------------------------------------------------------------------
 
-    async def post_cards(self, turn: Turn, reply: Reply) -> None:
+    async def cards_for(self, reply: Reply) -> list[Outgoing]:
+        """The card messages for a reply's approvals, to be queued together with the reply."""
+        cards = []
         for pending in reply.approvals:
             approval = await self.store.approvals.get(pending.id)
             if approval is None:
                 continue
             where = self.channel or approval.channel
             thread = None if self.channel else _thread(approval)
-            await self.store.outbox.enqueue(
+            cards.append(
                 Outgoing(
                     f"card:{approval.id}:post",
                     where,
@@ -64,7 +66,7 @@ class ApprovalDesk:
                     thread_ts=thread,
                 )
             )
-        self.sender.notify()
+        return cards
 
     async def card_posted(self, approval_id: str, channel: str, ts: str) -> None:
         await self.store.approvals.set_card(approval_id, channel, ts)
@@ -100,8 +102,10 @@ class ApprovalDesk:
 
     # -- decisions ---------------------------------------------------------------------------
 
-    async def approve(self, approval_id: str, user: str, click: str) -> str:
-        approval = await self._clicked(approval_id, user, "approve", click)
+    async def approve(
+        self, approval_id: str, user: str, click: str, card: tuple[str, str] | None = None
+    ) -> str:
+        approval = await self._clicked(approval_id, user, "approve", click, card)
         if isinstance(approval, str):
             return approval
         outcome = await self.store.approvals.approve(approval.id, user)
@@ -131,8 +135,15 @@ class ApprovalDesk:
         await self.execute(approval.id, approved_by=user)
         return "Approved."
 
-    async def reject(self, approval_id: str, user: str, reason: str | None, click: str) -> str:
-        approval = await self._clicked(approval_id, user, "reject", click, requester_may=True)
+    async def reject(
+        self,
+        approval_id: str,
+        user: str,
+        reason: str | None,
+        click: str,
+        card: tuple[str, str] | None = None,
+    ) -> str:
+        approval = await self._clicked(approval_id, user, "reject", click, card, requester_may=True)
         if isinstance(approval, str):
             return approval
         if not await self.store.approvals.reject(approval.id, user, reason):
@@ -175,9 +186,21 @@ class ApprovalDesk:
         return outcome
 
     async def _clicked(
-        self, approval_id: str, user: str, decision: str, click: str, *, requester_may: bool = False
+        self,
+        approval_id: str,
+        user: str,
+        decision: str,
+        click: str,
+        card: tuple[str, str] | None,
+        *,
+        requester_may: bool = False,
     ) -> Approval | str:
         approval = await self.store.approvals.get(approval_id)
+        if approval is not None and approval.card_ts is None and card is not None:
+            # The post's ts may not have been recorded (a shutdown right after posting):
+            # the click itself says where the card is.
+            await self.store.approvals.set_card(approval.id, *card)
+            approval = await self.store.approvals.get(approval_id)
         if approval is None:
             await self.store.audit.append(
                 actor=user, action="approval.click_unknown", subject=f"approval:{approval_id}"

@@ -100,10 +100,14 @@ def on_click(desk: ApprovalDesk, decision: str) -> Callable[..., Awaitable[None]
         await ack()
         user = str(body["user"]["id"])
         click = str(action.get("action_ts") or body.get("trigger_id") or "")
+        container = body.get("container") or {}
+        card = None
+        if container.get("channel_id") and container.get("message_ts"):
+            card = (str(container["channel_id"]), str(container["message_ts"]))
         if decision == "approve":
-            await desk.approve(str(action.get("value")), user, click)
+            await desk.approve(str(action.get("value")), user, click, card)
         else:
-            await desk.reject(str(action.get("value")), user, None, click)
+            await desk.reject(str(action.get("value")), user, None, click, card)
 
     return listener
 
@@ -167,7 +171,7 @@ async def running(
         bot_user_id=str(identity["user_id"]),
         concurrency=settings.env.max_concurrency,
         lease=lease,
-        on_reply=desk.post_cards,
+        extra_messages=desk.cards_for,
     )
     secret = settings.env.slack_signing_secret
     app = create_app(

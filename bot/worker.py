@@ -51,7 +51,7 @@ class Worker:
         bot_user_id: str,
         concurrency: int = 16,
         lease: timedelta = timedelta(seconds=30),
-        on_reply: Callable[[Turn, Reply], Awaitable[None]] | None = None,
+        extra_messages: Callable[[Reply], Awaitable[list[Outgoing]]] | None = None,
     ) -> None:
         self.store = store
         self.supervisor = supervisor
@@ -60,7 +60,7 @@ class Worker:
         self.metrics = metrics
         self.bot_user_id = bot_user_id
         self.lease = lease
-        self.on_reply = on_reply
+        self.extra_messages = extra_messages
         self.owner = f"{socket.gethostname()}-{os.getpid()}-{id(self):x}"
         self._slots = asyncio.Semaphore(concurrency)
         self._queues: dict[str, deque[int]] = {}
@@ -161,16 +161,12 @@ class Worker:
         context = attribution(
             reply.agent, reply.decision.source, reply.decision.confidence, reply.degraded
         )
-        for index, (text, blocks) in enumerate(reply_messages(reply.text, context)):
-            await self.store.outbox.enqueue(
-                Outgoing(
-                    _key(turn, index),
-                    turn.channel,
-                    text,
-                    blocks,
-                    thread_ts=reply_thread(turn) or None,
-                )
-            )
+        messages = [
+            Outgoing(_key(turn, i), turn.channel, text, blocks, thread_ts=reply_thread(turn))
+            for i, (text, blocks) in enumerate(reply_messages(reply.text, context))
+        ]
+        extra = await self.extra_messages(reply) if self.extra_messages is not None else []
+        await self.store.outbox.enqueue_many([*messages, *extra])  # the reply, then its cards
         self.sender.notify()
 
     def _count(self, reply: Reply) -> None:

@@ -248,7 +248,7 @@ class Supervisor:
                 rationale=request.rationale,
                 requester=turn.user_id,
                 approvers=[*rule.users, *rule.groups],
-                required_approvals=rule.required,
+                required_approvals=max(rule.required, self._tool_requires(request)),
                 expires_at=utcnow() + self.approval_rules.expires_after,
                 team_id=turn.team_id,
             )
@@ -268,6 +268,12 @@ class Supervisor:
         return PendingApproval(
             approval.id, request.agent, request.tool, request.summary, request.rationale
         )
+
+    def _tool_requires(self, request: ApprovalRequest) -> int:
+        """A tool may ask for more approvers for some arguments (a refund above a second limit)."""
+        tool = self.agents[request.agent].tool(request.tool)
+        count = tool.metadata.get("required_approvals") if tool else None
+        return int(count(tool.parse(request.arguments))) if tool and callable(count) else 1
 
     async def _holding(self, turn: Turn, thread_id: int, decision: RouteDecision) -> Reply:
         ticket = await self.store.tickets.open(
@@ -306,7 +312,8 @@ def _merge(parts: list[ReplyPart], approvals: list[PendingApproval], degraded: b
             for p in parts
         ]
     lines += [p.note for p in parts if p.note]
-    lines += [f"Waiting for approval: {a.summary}." for a in approvals]
+    told = "\n".join(lines)
+    lines += [f"Waiting for approval: {a.summary}." for a in approvals if a.summary not in told]
     if degraded:
         lines.append(DEGRADED_NOTE)
     return "\n\n".join(line for line in lines if line)

@@ -44,12 +44,20 @@ class Outbox:
 
     async def enqueue(self, reply: Reply) -> int | None:
         """The new row's id, or None if a reply with this dedupe key was already enqueued."""
-        row = OutboxMessage(**reply.__dict__)
+        return (await self.enqueue_many([reply]))[0]
+
+    async def enqueue_many(self, replies: list[Reply]) -> list[int | None]:
+        """Several messages in one transaction: all of them are queued, or none is."""
+        ids: list[int | None] = []
         async with self._db.write() as session:
-            new_id: int | None = await insert_ignore(
-                session, OutboxMessage, row_values(row), returning=col(OutboxMessage.id)
-            )
-        return new_id
+            for reply in replies:
+                row = OutboxMessage(**reply.__dict__)
+                ids.append(
+                    await insert_ignore(
+                        session, OutboxMessage, row_values(row), returning=col(OutboxMessage.id)
+                    )
+                )
+        return ids
 
     async def claim(
         self, row_id: int, owner: str, lease: timedelta, *, now: datetime | None = None

@@ -11,7 +11,7 @@ against the ledger again (currency, customer), so the card a lead approved is wh
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -382,7 +382,12 @@ class BillingTools:
                 InvoiceArgs,
             ),
         ]
-        approvals: dict[str, Callable[[Any], int]] = {"required_approvals": self.required_approvals}
+        # Refunds and credits are keyed by the approval id in the ledger, so re-running one after
+        # a crash finds the first instead of paying twice: reconciliation may run them again.
+        approvals: dict[str, Any] = {
+            "required_approvals": self.required_approvals,
+            "idempotent": True,
+        }
         needs = " Above the approval limit a human must approve first."
         return (
             *(Tool(name, text, args, getattr(self, name)) for name, text, args in reads),

@@ -220,6 +220,7 @@ class EscalationTools:
                 self.page_oncall,
                 risk=Risk.HIGH,
                 summarize=self.page_summary,
+                metadata={"idempotent": True},  # keyed by the approval id (PagerDuty dedup_key)
             ),
             Tool(
                 "open_incident",
@@ -228,6 +229,7 @@ class EscalationTools:
                 self.open_incident,
                 risk=Risk.HIGH,
                 summarize=lambda a: f"Open a {a.severity} incident: {a.title}",
+                metadata={"idempotent": True},  # a re-run with the same key finds the first
             ),
             Tool(
                 "open_handover_ticket",

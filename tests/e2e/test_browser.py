@@ -1,0 +1,62 @@
+"""The product as a person sees it: Chromium on the local workspace's page, the real bot behind."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, async_playwright, expect
+
+from localslack import LocalSlack
+from tests.e2e.harness import bot, settings_for
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.skipif(
+    shutil.which(CHROMIUM) is None, reason="needs Debian's chromium (apt-get install chromium)"
+)
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as pw:
+        launched = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield launched
+        await launched.close()
+
+
+async def test_message_from_the_page_gets_a_threaded_reply_with_an_approval_card(
+    browser: Browser, slack: LocalSlack, sqlite_url: str, tmp_path: Path
+) -> None:
+    async with bot(slack, settings_for(slack, sqlite_url, tmp_path)):
+        page = await browser.new_page()
+        await page.goto(slack.url)
+        await expect(page.locator("#live-state")).to_have_text("● live")
+        composer = page.get_by_test_id("composer")
+        await composer.fill("@switchboard Please refund the double charge on INV-1018")
+        await composer.press("Enter")
+        messages = page.get_by_test_id("messages")
+        thread_link = messages.locator(".thread-link").first
+        await expect(thread_link).to_be_visible(timeout=20_000)
+        await thread_link.click()
+        panel = page.get_by_test_id("thread-panel")
+        await expect(panel.get_by_text("Waiting for approval").first).to_be_visible(timeout=20_000)
+        await expect(panel.get_by_text("Answered by Billing").first).to_be_visible()
+        approve = panel.get_by_role("button", name="Approve")
+        await expect(approve).to_be_visible(timeout=20_000)
+        await expect(panel.get_by_role("button", name="Reject")).to_be_visible()
+        await approve.click()
+        await expect(page.locator("#confirm")).to_be_visible()
+        await page.screenshot(path=str(tmp_path / "approval-card.png"))
