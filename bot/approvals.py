@@ -321,15 +321,12 @@ def _thread(approval: Approval) -> str | None:
 
 
 def _result_words(outcome: ToolOutcome) -> str:
+    """One line for the card: what the tool reports it did, in its own words when it has them."""
     if outcome.status != "executed":
         return f"it failed ({outcome.detail})"
     output = outcome.output
-    described = output.get("summary") or output.get("describe") or output.get("detail")
-    if described:
-        return str(described)
-    ids = [
-        str(v)
-        for k, v in output.items()
-        if k in ("id", "refund", "reference", "incident", "ticket")
-    ]
-    return "done" + (f", {', '.join(ids)}" if ids else "")
+    for key in ("description", "detail", "summary"):
+        if output.get(key):
+            return str(output[key])
+    ids = [str(output[k]) for k in ("movement", "reference", "incident", "ticket") if output.get(k)]
+    return "done" + (f" ({', '.join(ids)})" if ids else "")

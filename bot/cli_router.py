@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import uuid
 from typing import IO
 
@@ -108,6 +109,7 @@ class TerminalNotifier:
 async def chat(ctx: click.Context, thread: str | None, user: str) -> None:
     """Talk to the supervisor in this terminal; memory is kept in the database."""
     settings = settings_of(ctx)
+    logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))  # a conversation
     db = Database(settings.env.database_url)
     await migrate.upgrade(db)
     store = Store.over(db)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import click
 from pydantic import SecretStr
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 import localslack
 from bot.cli_support import run_async, settings_of, until_stopped, user_errors
+from bot.config_file import ApproverRule
 from bot.runtime import running, serve_http
+from bot.settings import Settings
 
 
 @click.command()
@@ -37,6 +41,22 @@ async def run(ctx: click.Context, port: int | None, host: str) -> None:
         await runner.cleanup()
 
 
+def _demo_approvers(settings: Settings, workspace: localslack.LocalSlack) -> Settings:
+    """With no approvers configured, the local workspace's support leads approve, so the demo's
+    refunds and pages can be decided. A real workspace never gets a default: nobody approves
+    until switchboard.toml says who may."""
+    approvals = settings.file.approvals
+    if approvals.default.users or approvals.default.groups or approvals.agents or approvals.tools:
+        return settings
+    groups = {g.handle: g.id for g in workspace.workspace.usergroups.values()}
+    leads = groups.get("support-leads")
+    if leads is None:
+        return settings
+    default = ApproverRule(groups=[leads])
+    approvals = approvals.model_copy(update={"default": default})
+    return replace(settings, file=settings.file.model_copy(update={"approvals": approvals}))
+
+
 @click.command()
 @click.option(
     "--port", type=int, default=3000, show_default=True, help="Port of the local workspace page."
@@ -57,7 +77,7 @@ async def local(ctx: click.Context, port: int, host: str, socket_mode: bool) -> 
         raise click.ClickException(
             f"cannot listen on {host}:{port} ({exc.strerror}); try --port"
         ) from None
-    settings = settings_of(ctx).with_env(
+    settings = _demo_approvers(settings_of(ctx), workspace).with_env(
         slack_api_url=workspace.api_url,
         slack_bot_token=SecretStr(workspace.bot_token),
         slack_signing_secret=SecretStr(workspace.signing_secret),

@@ -60,7 +60,14 @@ def configure(level: str = "INFO", fmt: Literal["auto", "json", "console"] = "au
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("LiteLLM", "httpx", "aiosqlite", "alembic", "apscheduler.scheduler"):
+    for noisy in (
+        "LiteLLM",
+        "httpx",
+        "aiosqlite",
+        "alembic",
+        "apscheduler.scheduler",
+        "aiohttp.access",
+    ):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 

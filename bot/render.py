@@ -75,5 +75,8 @@ def reply_messages(text: str, context: str) -> list[tuple[str, list[dict[str, An
 
 def attribution(agent: str, source: str, confidence: float, degraded: bool = False) -> str:
     """The context line under a reply: who answered and why they were picked."""
-    line = f"Answered by *{agent.title()}* · routed by {source} ({confidence:.0%})"
+    if source == "approval":
+        line = f"Answered by *{agent.title()}* · after the approval decision"
+    else:
+        line = f"Answered by *{agent.title()}* · routed by {source} ({confidence:.0%})"
     return line + (" · offline model" if degraded else "")
