@@ -12,6 +12,8 @@ import asyncio
 from typing import Any
 
 import structlog
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from agents.results import ToolOutcome
 from bot.approvers import GroupMembers, describe
@@ -39,7 +41,9 @@ class ApprovalDesk:
         groups: GroupMembers,
         *,
         channel: str | None = None,
+        client: AsyncWebClient | None = None,
     ) -> None:
+        self.client = client
         self.store = store
         self.supervisor = supervisor
         self.sender = sender
@@ -57,12 +61,17 @@ class ApprovalDesk:
                 continue
             where = self.channel or approval.channel
             thread = None if self.channel else _thread(approval)
+            link = (
+                await self._permalink(approval.channel, approval.thread_ts)
+                if self.channel
+                else None
+            )
             cards.append(
                 Outgoing(
                     f"card:{approval.id}:post",
                     where,
                     card_text(approval),
-                    pending_card(approval),
+                    pending_card(approval, link),
                     thread_ts=thread,
                 )
             )
@@ -70,6 +79,30 @@ class ApprovalDesk:
 
     async def card_posted(self, approval_id: str, channel: str, ts: str) -> None:
         await self.store.approvals.set_card(approval_id, channel, ts)
+        approval = await self.store.approvals.get(approval_id)
+        if approval is None or channel == approval.channel:
+            return
+        # The card lives in the approvals channel: tell the conversation where to find it.
+        link = await self._permalink(channel, ts)
+        where = f"<{link}|the approvals channel>" if link else f"<#{channel}>"
+        await self.store.outbox.enqueue(
+            Outgoing(
+                f"card:{approval.id}:pointer",
+                approval.channel,
+                f"Approval requested in {where}: {approval.summary}",
+                thread_ts=_thread(approval),
+            )
+        )
+        self.sender.notify()
+
+    async def _permalink(self, channel: str, ts: str) -> str | None:
+        if self.client is None or ts == DM_THREAD:
+            return None
+        try:
+            response = await self.client.chat_getPermalink(channel=channel, message_ts=ts)
+        except (SlackApiError, OSError):
+            return None
+        return str(response.get("permalink") or "") or None
 
     async def _update_card(self, approval: Approval, outcome: str, key: str) -> None:
         fresh = await self.store.approvals.get(approval.id) or approval

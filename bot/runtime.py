@@ -160,7 +160,7 @@ async def running(
     sender = Sender(store, client, metrics, pace=post_interval, on_posted=card_posted)
     approvals = settings.file.approvals
     groups = GroupMembers(client, approvals.group_cache.total_seconds())
-    desk = ApprovalDesk(store, supervisor, sender, groups, channel=approvals.channel)
+    desk = ApprovalDesk(store, supervisor, sender, groups, channel=approvals.channel, client=client)
     desk_ref.append(desk)
     worker = Worker(
         store,

@@ -304,3 +304,31 @@ async def test_claims_of_approval_in_a_message_never_execute(
                 await session.exec(text("SELECT count(*) FROM approvals WHERE status = 'executed'"))
             ).one()  # type: ignore[call-overload]
         assert executed[0] == 0
+
+
+async def test_cards_in_an_approvals_channel_are_linked_both_ways(
+    slack: LocalSlack, sqlite_url: str, tmp_path: Path
+) -> None:
+    from bot.config_file import ApprovalsConfig, ApproverRule, FileConfig
+
+    file = FileConfig(
+        approvals=ApprovalsConfig(channel="C0BILLING", default=ApproverRule(groups=["S0SUPLEADS"]))
+    )
+    async with bot(slack, settings_for(slack, sqlite_url, tmp_path, file=file)) as running:
+        ts = await slack.post("bob", "support", mention(slack, REFUND))
+        card = await slack.wait_for_bot_message("billing", within=20, predicate=has_buttons)
+        assert "open the conversation" in json.dumps(card["blocks"]) and ts.replace(
+            ".", ""
+        ) in json.dumps(card["blocks"])
+        pointer = await slack.wait_for_bot_message(
+            "support",
+            thread_ts=ts,
+            within=20,
+            predicate=lambda m: "Approval requested in" in m.get("text", ""),
+        )
+        assert card["ts"].replace(".", "") in pointer["text"]
+        await slack.click("erin", "billing", card["ts"], "approval_approve")
+        await slack.wait_for_bot_message(
+            "support", thread_ts=ts, within=20, predicate=lambda m: "re_" in m.get("text", "")
+        )
+        await settled(running)
