@@ -74,7 +74,10 @@ async def test_approve_runs_once_updates_the_card_and_the_agent_replies(
         decided = await card_decided(slack, ts, card["ts"])
         assert "Approved by <@U0ALICE>" in json.dumps(decided["blocks"])
         follow = await slack.wait_for_bot_message(
-            "support", thread_ts=ts, within=20, predicate=lambda m: "re_" in m.get("text", "")
+            "support",
+            thread_ts=ts,
+            within=20,
+            predicate=lambda m: m["ts"] != card["ts"] and "re_" in m.get("text", ""),
         )
         await settled(running)
         assert follow["ts"] != card["ts"]
