@@ -26,7 +26,7 @@ from agents.results import (
     ToolOutcome,
     TurnInput,
 )
-from agents.tool import Risk, ToolContext
+from agents.tool import Risk, ToolContext, compact_schema
 
 log = structlog.stdlib.get_logger(__name__)
 
@@ -49,12 +49,12 @@ def _builtin_schemas(targets: list[str]) -> list[dict[str, Any]]:
             "function": {
                 "name": LOW_CONFIDENCE,
                 "description": "Say you are unsure of your answer, so a colleague is asked too.",
-                "parameters": LowConfidenceArgs.model_json_schema(),
+                "parameters": compact_schema(LowConfidenceArgs.model_json_schema()),
             },
         }
     ]
     if targets:
-        parameters = HandoffArgs.model_json_schema()
+        parameters = compact_schema(HandoffArgs.model_json_schema())
         parameters["properties"]["to"]["enum"] = targets
         schemas.append(
             {
@@ -145,12 +145,15 @@ class Runner:
         return ToolOutcome("executed", output=output)
 
     async def _loop(self, run: _Run) -> AgentResult:
-        tools = [t.schema() for t in run.agent.tools] + _builtin_schemas(run.targets)
-        for _ in range(self.max_steps):
+        own = [t.schema() for t in run.agent.tools]
+        first = own + _builtin_schemas(run.targets)
+        for step in range(self.max_steps):
+            # Handing off and flagging doubt are decisions about the request, made on the first
+            # step; later steps only need the agent's own tools (and send fewer characters).
             completion = await self.llm.complete(
                 run.agent.active_model,
                 run.messages,
-                tools=tools,
+                tools=first if step == 0 else own,
                 offline_model=run.agent.offline_model,
             )
             run.usage += completion.usage

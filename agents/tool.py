@@ -15,6 +15,20 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel
 
 
+def compact_schema(schema: Any) -> Any:
+    """A JSON schema without pydantic's `title` keys: models ignore them, and every character
+    is sent on every model call."""
+    if isinstance(schema, dict):
+        return {
+            k: compact_schema(v)
+            for k, v in schema.items()
+            if not (k == "title" and isinstance(v, str))
+        }
+    if isinstance(schema, list):
+        return [compact_schema(v) for v in schema]
+    return schema
+
+
 class Risk(StrEnum):
     LOW = "low"
     HIGH = "high"
@@ -60,14 +74,12 @@ class Tool(Generic[A]):
 
     def schema(self) -> dict[str, Any]:
         """The OpenAI-style function definition litellm passes to every provider."""
-        parameters = self.args.model_json_schema()
-        parameters.pop("title", None)
         return {
             "type": "function",
             "function": {
                 "name": self.name,
                 "description": self.description,
-                "parameters": parameters,
+                "parameters": compact_schema(self.args.model_json_schema()),
             },
         }
 

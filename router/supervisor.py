@@ -26,9 +26,10 @@ from router.decision import RouteChoice, RouteDecision
 from router.turn import PendingApproval, Reply, ReplyPart, Turn
 from storage.approvals import NewApproval
 from storage.columns import utcnow
-from storage.memory import RouteRecord, Window
+from storage.memory import RouteRecord, Window, new_message
 from storage.memory import Usage as StoredUsage
 from storage.store import Store
+from storage.tables import Message
 
 log = structlog.stdlib.get_logger(__name__)
 
@@ -71,11 +72,16 @@ class Supervisor:
         self.settings = settings or SupervisorSettings()
 
     async def handle(self, turn: Turn) -> Reply:
-        thread = await self.store.memory.thread(turn.team_id, turn.channel, turn.thread_ts)
+        thread, new = await self.store.memory.open_thread(
+            turn.team_id, turn.channel, turn.thread_ts
+        )
         assert thread.id is not None
-        window = await self.store.memory.window(thread.id, self.settings.window_tokens)
+        if new:
+            window = Window(thread.id, "", [], 0)
+        else:
+            window = await self.store.memory.window(thread.id, self.settings.window_tokens)
         decision = await self.decider.decide(turn.text, thread.agent)
-        await self.store.memory.append(
+        question = new_message(
             thread.id,
             role="user",
             text=turn.text,
@@ -88,8 +94,11 @@ class Supervisor:
             async with asyncio.timeout(self.settings.turn_deadline.total_seconds()):
                 ran = await self._run(decision, _input(turn), _history(window))
         except TimeoutError:
-            return await self._holding(turn, thread.id, decision)
-        return await self._finish(turn, thread.id, decision, ran)
+            return await self._holding(turn, thread.id, decision, question)
+        except BaseException:
+            await self.store.memory.append_many(thread.id, [question])  # keep what they wrote
+            raise
+        return await self._finish(turn, thread.id, decision, ran, question)
 
     async def resume(self, approval_id: str, outcome: ToolOutcome) -> Reply:
         """Let the agent that asked for an approval continue with how it ended."""
@@ -125,7 +134,7 @@ class Supervisor:
         decision = RouteDecision(
             (RouteChoice(approval.agent, 1.0),), "continuity", f"resumed after {approval.id}"
         )
-        return await self._finish(turn, thread.id, decision, [_Ran(result)])
+        return await self._finish(turn, thread.id, decision, [_Ran(result)], None)
 
     async def carry_out(self, approval_id: str) -> ToolOutcome:
         """Run an approval already claimed (status approved), exactly once, keyed by its id."""
@@ -206,7 +215,12 @@ class Supervisor:
         return [name for name in self.agents if name != route]
 
     async def _finish(
-        self, turn: Turn, thread_id: int, decision: RouteDecision, ran: list[_Ran]
+        self,
+        turn: Turn,
+        thread_id: int,
+        decision: RouteDecision,
+        ran: list[_Ran],
+        question: Message | None,
     ) -> Reply:
         approvals = [await self._request(turn, r) for item in ran for r in item.result.approvals]
         parts = [ReplyPart(i.result.agent, i.result.text, i.second_opinion, i.note) for i in ran]
@@ -214,7 +228,7 @@ class Supervisor:
         text = _merge(parts, approvals, degraded)
         usage = sum((i.result.usage for i in ran), Usage())
         calls = [{"agent": i.result.agent, **c.as_dict()} for i in ran for c in i.result.tool_calls]
-        message = await self.store.memory.append(
+        answer = new_message(
             thread_id,
             role="assistant",
             agent=ran[0].result.agent,
@@ -223,6 +237,8 @@ class Supervisor:
             tool_calls=calls or None,
             usage=StoredUsage(usage.prompt_tokens, usage.completion_tokens, usage.cost_usd),
         )
+        rows = [question, answer] if question is not None else [answer]
+        message = (await self.store.memory.append_many(thread_id, rows))[-1]
         return Reply(
             text,
             ran[0].result.agent,
@@ -275,7 +291,9 @@ class Supervisor:
         count = tool.metadata.get("required_approvals") if tool else None
         return int(count(tool.parse(request.arguments))) if tool and callable(count) else 1
 
-    async def _holding(self, turn: Turn, thread_id: int, decision: RouteDecision) -> Reply:
+    async def _holding(
+        self, turn: Turn, thread_id: int, decision: RouteDecision, question: Message
+    ) -> Reply:
         ticket = await self.store.tickets.open(
             channel=turn.channel,
             thread_ts=turn.thread_ts,
@@ -296,9 +314,10 @@ class Supervisor:
         )
         log.warning("turn.deadline_exceeded", event_id=turn.event_id, ticket=ticket.id)
         text = HOLDING.format(ticket=ticket.id)
-        message = await self.store.memory.append(
+        answer = new_message(
             thread_id, role="assistant", agent="escalation", text=text, route=_record(decision)
         )
+        message = (await self.store.memory.append_many(thread_id, [question, answer]))[-1]
         part = ReplyPart("escalation", text)
         return Reply(text, "escalation", [part], decision, holding=True, message_id=message.id)
 

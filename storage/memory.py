@@ -82,15 +82,22 @@ class Memory:
 
     async def thread(self, team_id: str, channel: str, thread_ts: str) -> Thread:
         """The thread with this key, created on first use (safe when two tasks race)."""
+        return (await self.open_thread(team_id, channel, thread_ts))[0]
+
+    async def open_thread(self, team_id: str, channel: str, thread_ts: str) -> tuple[Thread, bool]:
+        """The thread, and whether this call created it (a new thread has nothing to read)."""
         found = await self.find_thread(team_id, channel, thread_ts)
         if found is not None:
-            return found
+            return found, False
         row = Thread(team_id=team_id, channel=channel, thread_ts=thread_ts)
         async with self._db.write() as session:
-            await insert_ignore(session, Thread, row_values(row), returning=col(Thread.id))
-        created = await self.find_thread(team_id, channel, thread_ts)
-        assert created is not None
-        return created
+            new_id = await insert_ignore(session, Thread, row_values(row), returning=col(Thread.id))
+        if new_id is not None:
+            row.id = new_id
+            return row, True
+        raced = await self.find_thread(team_id, channel, thread_ts)  # another task created it
+        assert raced is not None
+        return raced, False
 
     async def find_thread(self, team_id: str, channel: str, thread_ts: str) -> Thread | None:
         stmt = select(Thread).where(
@@ -120,35 +127,35 @@ class Memory:
         slack_ts: str | None = None,
     ) -> Message:
         """Add a message; an assistant message also makes its agent the thread's current one."""
-        usage = usage or Usage()
-        message = Message(
-            thread_id=thread_id,
+        row = new_message(
+            thread_id,
             role=role,
             text=text,
             agent=agent,
             user_id=user_id,
-            tokens=tokens if tokens is not None else estimate_tokens(text),
-            routes=route.routes if route else None,
-            route_confidence=route.confidence if route else None,
-            route_source=route.source if route else None,
-            route_reason=route.reason if route else None,
+            tokens=tokens,
+            route=route,
             tool_calls=tool_calls,
-            prompt_tokens=usage.prompt_tokens,
-            completion_tokens=usage.completion_tokens,
-            cost_usd=usage.cost_usd,
+            usage=usage,
             slack_ts=slack_ts,
         )
-        touch: dict[str, Any] = {"updated_at": message.created_at}
-        if role == "assistant" and agent:
-            touch["agent"] = agent
-        values = message.model_dump(exclude={"id"})
+        return (await self.append_many(thread_id, [row]))[0]
+
+    async def append_many(self, thread_id: int, rows: list[Message]) -> list[Message]:
+        """Several messages in one transaction, in order (a turn's question and its answer)."""
+        touch: dict[str, Any] = {"updated_at": rows[-1].created_at}
+        for row in rows:
+            if row.role == "assistant" and row.agent:
+                touch["agent"] = row.agent
         async with self._db.write() as session:
-            inserted = await session.exec(
-                insert(Message).values(**values).returning(col(Message.id))
-            )
-            message.id = inserted.scalar_one()
+            for row in rows:
+                values = row.model_dump(exclude={"id"})
+                inserted = await session.exec(
+                    insert(Message).values(**values).returning(col(Message.id))
+                )
+                row.id = inserted.scalar_one()
             await session.exec(update(Thread).where(col(Thread.id) == thread_id).values(**touch))
-        return message
+        return rows
 
     async def edit_by_ts(self, thread_id: int, slack_ts: str, text: str) -> bool:
         """Follow a user's edit or deletion in Slack, so memory holds what they now say."""
@@ -217,3 +224,36 @@ class Memory:
         stmt = select(Message).where(col(Message.thread_id) == thread_id).order_by(col(Message.id))
         async with self._db.read() as session:
             return list((await session.exec(stmt)).all())
+
+
+def new_message(
+    thread_id: int,
+    *,
+    role: str,
+    text: str,
+    agent: str | None = None,
+    user_id: str | None = None,
+    tokens: int | None = None,
+    route: RouteRecord | None = None,
+    tool_calls: list[dict[str, Any]] | None = None,
+    usage: Usage | None = None,
+    slack_ts: str | None = None,
+) -> Message:
+    usage = usage or Usage()
+    return Message(
+        thread_id=thread_id,
+        role=role,
+        text=text,
+        agent=agent,
+        user_id=user_id,
+        tokens=tokens if tokens is not None else estimate_tokens(text),
+        routes=route.routes if route else None,
+        route_confidence=route.confidence if route else None,
+        route_source=route.source if route else None,
+        route_reason=route.reason if route else None,
+        tool_calls=tool_calls,
+        prompt_tokens=usage.prompt_tokens,
+        completion_tokens=usage.completion_tokens,
+        cost_usd=usage.cost_usd,
+        slack_ts=slack_ts,
+    )
