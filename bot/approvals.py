@@ -118,6 +118,7 @@ class ApprovalDesk:
                 target_ts=fresh.card_ts,
             )
         )
+        self.sender.notify()  # the decision shows at once, before the agent's follow-up
 
     async def _tell(self, approval: Approval, user: str, text: str, key: str) -> None:
         channel = approval.card_channel or approval.channel

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import aiohttp
 import structlog
 from aiohttp import web
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -27,10 +29,12 @@ from bot.approvals import ApprovalDesk
 from bot.approvers import GroupMembers
 from bot.cards import APPROVE, REJECT
 from bot.commands import DecideCommand, StatusCommand
+from bot.digests import DigestCommand, Digests
 from bot.errors import ConfigError
 from bot.http import web_app
 from bot.intake import Intake
 from bot.metrics import Metrics
+from bot.scheduler import DigestScheduler
 from bot.sender import Sender
 from bot.settings import FIXES, Settings
 from bot.wiring import (
@@ -63,6 +67,8 @@ class Switchboard:
     app: AsyncApp
     bot_user_id: str
     team_id: str
+    digests: Digests
+    scheduler: DigestScheduler
 
     async def health(self) -> None:
         async with self.store.db.read() as session:
@@ -82,12 +88,16 @@ async def serve_http(board: Switchboard, host: str, port: int) -> tuple[web.AppR
     return runner, int(bound)
 
 
-def slack_client(settings: Settings) -> AsyncWebClient:
+def slack_client(
+    settings: Settings, session: aiohttp.ClientSession | None = None
+) -> AsyncWebClient:
+    """The one Web API client; with a session it reuses connections instead of one per call."""
     token = settings.env.slack_bot_token
     client = AsyncWebClient(
         token=token.get_secret_value() if token else None,
         base_url=settings.env.slack_api_url,
         timeout=15,
+        session=session,
     )
     client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=5))
     return client
@@ -131,11 +141,13 @@ async def running(
             "DATABASE_URL", "the database schema is not up to date", "Run `switchboard db upgrade`"
         )
     store = Store.over(db)
-    client = slack_client(settings)
+    http = aiohttp.ClientSession()
+    client = slack_client(settings, http)
     try:
         identity = await client.auth_test()
     except Exception as exc:
         await store.close()
+        await http.close()
         raise ConfigError(
             "SLACK_BOT_TOKEN", f"Slack did not accept it ({exc})", FIXES["SLACK_BOT_TOKEN"]
         ) from None
@@ -162,6 +174,8 @@ async def running(
     groups = GroupMembers(client, approvals.group_cache.total_seconds())
     desk = ApprovalDesk(store, supervisor, sender, groups, channel=approvals.channel, client=client)
     desk_ref.append(desk)
+    digests = Digests(store, client, sender, settings.file.digests)
+    scheduler = DigestScheduler(store, digests.run_scheduled, settings.file.digests)
     worker = Worker(
         store,
         supervisor,
@@ -182,6 +196,7 @@ async def running(
             "status": StatusCommand(store, agents["triage"].active_model),
             "approve": DecideCommand(desk, "approve"),
             "reject": DecideCommand(desk, "reject"),
+            "digest": DigestCommand(digests),
         },
         actions={APPROVE: on_click(desk, "approve"), REJECT: on_click(desk, "reject")},
     )
@@ -197,21 +212,31 @@ async def running(
         app,
         str(identity["user_id"]),
         str(identity.get("team_id") or ""),
+        digests,
+        scheduler,
     )
     sending = asyncio.create_task(sender.run())
     sweeping = asyncio.create_task(worker.sweep())
     expiring = asyncio.create_task(desk.sweep())
+    # Only one replica schedules digests (a lease); with none configured there is nothing to run.
+    scheduling = asyncio.create_task(scheduler.run()) if settings.file.digests else None
     await desk.reconcile()
     await worker.recover()
+    gc.freeze()  # start-up's large heap (litellm, sklearn) need not be scanned by every collection
     log.info(
         "switchboard.started", bot_user_id=board.bot_user_id, database=db.url.get_backend_name()
     )
     try:
         yield board
     finally:
+        if scheduling is not None:
+            scheduling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await scheduling
         await worker.stop()
         for task in (sending, sweeping, expiring):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await store.close()
+        await http.close()

@@ -63,6 +63,7 @@ class Sender:
         self._wake = asyncio.Event()
         self._next_slot: dict[str, float] = {}
         self._posted: dict[int, asyncio.Event] = {}
+        self._channels: dict[str, asyncio.Task[None]] = {}
 
     def notify(self) -> None:
         self._wake.set()
@@ -71,7 +72,7 @@ class Sender:
         """Send until cancelled; wakes when notified, and every few seconds to retry."""
         while True:
             self._wake.clear()
-            await self.drain()
+            await self._kick()
             try:
                 async with asyncio.timeout(5):
                     await self._wake.wait()
@@ -79,18 +80,28 @@ class Sender:
                 pass
 
     async def drain(self) -> None:
-        """Send what is waiting: channels in parallel, each channel's rows in order."""
-        by_channel: dict[str, list[OutboxMessage]] = {}
-        for row in await self.store.outbox.unposted():
-            by_channel.setdefault(row.channel, []).append(row)
-        await asyncio.gather(*(self._drain_channel(rows) for rows in by_channel.values()))
+        """Send everything waiting now, and return when it is sent (tests, shutdown)."""
+        await self._kick()
+        await asyncio.gather(*self._channels.values(), return_exceptions=True)
 
-    async def _drain_channel(self, rows: list[OutboxMessage]) -> None:
-        for row in rows:
-            assert row.id is not None
-            claimed = await self.store.outbox.claim(row.id, self.owner, LEASE)
-            if claimed is not None:
-                await self._send(claimed, crashed_before=row.status == "sending")
+    async def _kick(self) -> None:
+        """A task per channel with work: a paced or rate-limited channel never holds up another."""
+        for channel in {row.channel for row in await self.store.outbox.unposted()}:
+            task = self._channels.get(channel)
+            if task is None or task.done():
+                self._channels[channel] = asyncio.create_task(self._drain_channel(channel))
+
+    async def _drain_channel(self, channel: str) -> None:
+        while rows := await self.store.outbox.unposted(channel=channel):
+            sent = 0
+            for row in rows:
+                assert row.id is not None
+                claimed = await self.store.outbox.claim(row.id, self.owner, LEASE)
+                if claimed is not None:
+                    sent += 1
+                    await self._send(claimed, crashed_before=row.status == "sending")
+            if not sent:
+                return
 
     async def wait_posted(self, row_id: int) -> None:
         """For callers that must know a reply is out (tests, the CLI)."""
@@ -102,7 +113,8 @@ class Sender:
             if crashed_before and (ts := await self._already_posted(row)) is not None:
                 await self._done(row, ts, "recovered")
                 return
-            await self._pace(row.channel)
+            if row.kind == "post":  # Slack's ~1/s per channel is a chat.postMessage limit
+                await self._pace(row.channel)
             ts = await self._post(row)
         except SlackApiError as exc:
             error = str(exc.response.get("error", "unknown"))

@@ -10,7 +10,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from agents.agent import Agent
 from agents.connectors.paging import Notifier, Pager, PagerDutyPager, SlackPager
-from agents.connectors.stripe_billing import StripeBilling
 from agents.llm import LLM
 from agents.specialists.factory import SpecialistConfig, build_specialists, default_deps
 from bot.config_file import ApproverRule
@@ -67,6 +66,8 @@ def build_agents(settings: Settings, store: Store, notifier: Notifier) -> dict[s
                 "is required by billing.connector = 'stripe'",
                 FIXES["STRIPE_API_KEY"],
             )
+        from agents.connectors.stripe_billing import StripeBilling  # only when configured
+
         deps = replace(deps, billing=StripeBilling(key.get_secret_value()))
     models = {
         name: (file.agents[name].model if name in file.agents else None) or settings.env.model

@@ -12,6 +12,7 @@ lock, so they wait their turn in the event loop rather than in SQLite's sleep-an
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -50,7 +51,7 @@ class Database:
         self.url = normalize_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.engine: AsyncEngine = create_async_engine(self.url, echo=echo, **self._engine_args())
-        self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        self._writers = WriterQueue() if self.is_sqlite else None
         if self.is_sqlite:
             _configure_sqlite(self.engine)
 
@@ -66,10 +67,13 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
-        """A session whose transaction commits on success and rolls back on error."""
+    async def write(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
+        """A session whose transaction commits on success and rolls back on error.
+
+        `urgent` writes (recording an event before Slack's 3-second ack) go ahead of the queue.
+        """
         async with (
-            self._writer_turn(),
+            self._writer_turn(urgent),
             AsyncSession(self.engine, expire_on_commit=False) as session,
         ):
             # Procuring the connection begins the transaction, with IMMEDIATE on SQLite.
@@ -82,15 +86,51 @@ class Database:
             await session.commit()
 
     @asynccontextmanager
-    async def _writer_turn(self) -> AsyncIterator[None]:
-        if self._write_lock is None:
+    async def _writer_turn(self, urgent: bool) -> AsyncIterator[None]:
+        if self._writers is None:
             yield
             return
-        async with self._write_lock:
+        await self._writers.acquire(urgent)
+        try:
             yield
+        finally:
+            self._writers.release()
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+class WriterQueue:
+    """One writer at a time, first come first served, except that urgent writers go first."""
+
+    def __init__(self) -> None:
+        self._busy = False
+        self._urgent: deque[asyncio.Future[None]] = deque()
+        self._normal: deque[asyncio.Future[None]] = deque()
+
+    async def acquire(self, urgent: bool) -> None:
+        if not self._busy:
+            self._busy = True
+            return
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        (self._urgent if urgent else self._normal).append(turn)
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():
+                self.release()  # the lock was handed to us as we were cancelled: pass it on
+            else:
+                (self._urgent if urgent else self._normal).remove(turn)
+            raise
+
+    def release(self) -> None:
+        for queue in (self._urgent, self._normal):
+            while queue:
+                turn = queue.popleft()
+                if not turn.done():
+                    turn.set_result(None)  # handed over: still busy
+                    return
+        self._busy = False
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

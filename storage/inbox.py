@@ -48,7 +48,7 @@ class Inbox:
             message_ts=message_ts,
             thread_ts=thread_ts,
         )
-        async with self._db.write() as session:
+        async with self._db.write(urgent=True) as session:  # Slack is waiting for the ack
             new_id: int | None = await insert_ignore(
                 session, InboxEvent, row_values(row), returning=col(InboxEvent.id)
             )

@@ -99,15 +99,13 @@ class Outbox:
             await session.exec(stmt)
 
     async def unposted(
-        self, *, now: datetime | None = None, limit: int = 500
+        self, *, channel: str | None = None, now: datetime | None = None, limit: int = 500
     ) -> list[OutboxMessage]:
         """Rows to send: pending, or left sending by a process whose lease ran out."""
-        stmt = (
-            select(OutboxMessage)
-            .where(_sendable(now or utcnow()))
-            .order_by(col(OutboxMessage.id))
-            .limit(limit)
-        )
+        stmt = select(OutboxMessage).where(_sendable(now or utcnow()))
+        if channel is not None:
+            stmt = stmt.where(col(OutboxMessage.channel) == channel)
+        stmt = stmt.order_by(col(OutboxMessage.id)).limit(limit)
         async with self._db.read() as session:
             return list((await session.exec(stmt)).all())
 
