@@ -62,8 +62,15 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        """A session for queries. It sees one consistent snapshot and never takes the write lock."""
+        """A session for queries; it never takes the write lock.
+
+        On SQLite it runs without an explicit transaction (each statement sees the latest
+        commit), which saves two round trips to the driver's thread per read; every read here
+        is a single statement, so nothing relies on a snapshot spanning statements.
+        """
         async with AsyncSession(self.engine, expire_on_commit=False) as session:
+            if self.is_sqlite:
+                await session.connection(execution_options={_BEGIN_OPTION: None})
             yield session
 
     @asynccontextmanager
@@ -150,4 +157,5 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
         mode = conn.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        if mode is not None:  # None: reads in autocommit, no BEGIN at all
+            conn.exec_driver_sql(f"BEGIN {mode}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import and_, insert, update
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
@@ -173,25 +173,31 @@ class Memory:
             await session.exec(stmt)
 
     async def window(self, thread_id: int, token_budget: int) -> Window:
-        """The summary plus the newest messages after it that fit in `token_budget` tokens."""
-        head = select(Thread.summary, Thread.summary_tokens, Thread.summary_upto).where(
-            col(Thread.id) == thread_id
+        """The summary plus the newest messages after it that fit in `token_budget` tokens.
+
+        The first page comes with the thread's summary in one query (a join), since most
+        threads fit in one page: one round trip for the common case.
+        """
+        after_summary = and_(
+            col(Message.thread_id) == col(Thread.id), col(Message.id) > col(Thread.summary_upto)
+        )
+        first = (
+            sa_select(col(Thread.summary), col(Thread.summary_tokens), *_WINDOW_COLUMNS)
+            .select_from(Thread)
+            .outerjoin(Message, after_summary)
+            .where(col(Thread.id) == thread_id)
+            .order_by(col(Message.id).desc())
+            .limit(_PAGE)
         )
         async with self._db.read() as session:
-            thread = (await session.exec(head)).first()
-            if thread is None:
+            conn = await session.connection()
+            rows = (await conn.execute(first)).all()
+            if not rows:
                 return Window(thread_id, "", [], 0)
-            summary, used, upto = thread
+            summary, used = rows[0][0], rows[0][1]
+            page = [tuple(r[2:]) for r in rows if r[2] is not None]
             picked: list[WindowMessage] = []
-            before: int | None = None
             while True:
-                stmt = sa_select(*_WINDOW_COLUMNS).where(
-                    col(Message.thread_id) == thread_id, col(Message.id) > upto
-                )
-                if before is not None:
-                    stmt = stmt.where(col(Message.id) < before)
-                newest_first = stmt.order_by(col(Message.id).desc()).limit(_PAGE)
-                page = (await (await session.connection()).execute(newest_first)).all()
                 for row in page:
                     message = WindowMessage(*row)
                     if used + message.tokens > token_budget:
@@ -200,7 +206,16 @@ class Memory:
                     picked.append(message)
                 if len(page) < _PAGE:
                     return Window(thread_id, summary, picked[::-1], used)
-                before = picked[-1].id
+                older = (
+                    sa_select(*_WINDOW_COLUMNS)
+                    .join(Thread, col(Thread.id) == col(Message.thread_id))
+                    .where(
+                        after_summary, col(Thread.id) == thread_id, col(Message.id) < picked[-1].id
+                    )
+                    .order_by(col(Message.id).desc())
+                    .limit(_PAGE)
+                )
+                page = [tuple(r) for r in (await conn.execute(older)).all()]
 
     async def replace_summary(
         self, thread_id: int, summary: str, *, upto_message_id: int, tokens: int | None = None
