@@ -53,6 +53,12 @@ function renderToken(body, dir) {
     const mine = group && group.users.includes(dir.me) ? " me" : "";
     return `<span class="mention group${mine}">@${escapeHtml(name)}</span>`;
   }
+  if (target.startsWith("!date^")) {
+    // <!date^epoch^format|fallback>: Slack shows the time in the reader's zone; show it local.
+    const epoch = Number(target.split("^")[1]);
+    const shown = Number.isFinite(epoch) ? new Date(epoch * 1000).toLocaleString() : label;
+    return `<time>${escapeHtml(shown || label || "")}</time>`;
+  }
   if (target.startsWith("!")) {
     const word = target.slice(1).split("^")[0];
     return `<span class="mention me">@${escapeHtml(label || word)}</span>`;

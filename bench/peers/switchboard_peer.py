@@ -1,0 +1,214 @@
+"""Switchboard's side of the peer benchmark: the real Supervisor, Decider, Runner and LLM layer.
+
+Run by bench/peers.py under the product's .venv:
+    python bench/peers/switchboard_peer.py JOB.json OUT.json [--breakdown]
+
+Four agents, each with one low-risk tool, on a scripted zero-latency model registered as a
+litellm custom provider (`bench/<agent>`), so every model call goes through litellm exactly as
+in production. The model plays the same part as in the other peers: call the agent's tool
+once, then answer from its output. Routing is the fast classifier's (no model call); the store
+is a migrated SQLite file. With --breakdown, a second pass times the parts of a turn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before litellm is imported
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+import litellm
+import structlog
+from _common import (
+    SPECIALISTS,
+    Meter,
+    answer,
+    load_job,
+    measure,
+    prompt_chars,
+    synchronous,
+    tool_output,
+    write_result,
+)
+from litellm.llms.custom_llm import CustomLLM
+from litellm.types.utils import ModelResponse
+from pydantic import BaseModel, Field
+
+from agents.agent import Agent
+from agents.llm import LLM
+from agents.offline import OfflineRequest, OfflineStep, fill_response, register_provider
+from agents.runner import Runner
+from agents.tool import Tool, ToolContext
+from router.approvals import ApprovalRules, Approvers
+from router.classifier import FastClassifier
+from router.decider import Decider
+from router.supervisor import Supervisor
+from router.turn import Reply, Turn
+from storage.database import Database
+from storage.migrate import upgrade
+from storage.store import Store
+
+
+class QueryArgs(BaseModel):
+    query: str = Field(description="What the user asked, in their words.")
+
+
+class BenchProvider(CustomLLM):
+    """`bench/<agent>`: call the agent's tool once, then answer from its output. Counts calls."""
+
+    def __init__(self, meter: Meter) -> None:
+        super().__init__()
+        self.meter = meter
+
+    async def acompletion(
+        self, model: str, messages: list[dict[str, Any]], *args: Any, **kwargs: Any
+    ) -> ModelResponse:
+        started = time.perf_counter()
+        tools = (kwargs.get("optional_params") or {}).get("tools") or []
+        spec = SPECIALISTS[model]
+        last_user = max(i for i, m in enumerate(messages) if m["role"] == "user")
+        done = [m for m in messages[last_user:] if m["role"] == "tool"]
+        if done:
+            step = OfflineStep(text=answer(model, str(done[-1]["content"])))
+        else:
+            query = str(messages[last_user]["content"])
+            step = OfflineStep(tool_calls=[(spec.tool, {"query": query})])
+        response = fill_response(kwargs["model_response"], model, messages, step)
+        self.meter.record(model, *prompt_chars(messages, tools), started)
+        return response
+
+
+def unused_policy(request: OfflineRequest) -> OfflineStep:
+    return OfflineStep(text="offline")
+
+
+def specialist(route: str) -> Agent:
+    spec = SPECIALISTS[route]
+
+    async def run(args: QueryArgs, ctx: ToolContext) -> dict[str, Any]:
+        return tool_output(route, args.query)
+
+    tool = Tool(spec.tool, spec.tool_description, QueryArgs, run)
+    return Agent(
+        route, spec.description, spec.instructions, (tool,), unused_policy, f"bench/{route}"
+    )
+
+
+class Timers:
+    """Wall time spent in the parts of a turn (for --breakdown), summed over the pass."""
+
+    def __init__(self) -> None:
+        self.seconds: Counter[str] = Counter()
+
+    def wrap(self, name: str, fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        async def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return await fn(*args, **kwargs)
+            finally:
+                self.seconds[name] += time.perf_counter() - started
+
+        return timed
+
+
+async def breakdown(supervisor: Supervisor, meter: Meter, job: dict[str, Any]) -> dict[str, float]:
+    """Time the store, the decider, litellm and the tools over one more sequential pass."""
+    timers = Timers()
+    memory = supervisor.store.memory
+    for name in ("thread", "window", "append"):
+        setattr(memory, name, timers.wrap(f"store.{name}", getattr(memory, name)))
+    decider = supervisor.decider
+    decider.decide = timers.wrap("decide", decider.decide)  # type: ignore[method-assign]
+    acompletion = litellm.acompletion
+    litellm.acompletion = timers.wrap("litellm.acompletion", acompletion)
+    for agent in supervisor.agents.values():
+        for tool in agent.tools:
+            object.__setattr__(tool, "run", timers.wrap("tools", tool.run))
+    model_before = meter.model_s
+    started = time.perf_counter()
+    for i, m in enumerate(job["messages"]):
+        await handle_turn(supervisor, m["text"], f"prof-{i}")
+    total = time.perf_counter() - started
+    litellm.acompletion = acompletion
+    n = len(job["messages"])
+    out = {name: s * 1000 / n for name, s in timers.seconds.items()}
+    out["scripted model"] = (meter.model_s - model_before) * 1000 / n
+    out["litellm.acompletion"] -= out["scripted model"]  # litellm's own share
+    out["total"] = total * 1000 / n
+    return out
+
+
+_count = 0
+
+
+async def handle_turn(supervisor: Supervisor, text: str, thread: str) -> Reply:
+    global _count
+    _count += 1
+    n = _count
+    turn = Turn("T1", "C1", thread, "U1", text, f"{1_700_000_000 + n}.{n:06d}", f"Ev{n}")
+    return await supervisor.handle(turn)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("job")
+    parser.add_argument("out")
+    parser.add_argument("--breakdown", action="store_true")
+    args = parser.parse_args()
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(30))
+    job = load_job(args.job)
+    meter = Meter()
+    register_provider("bench", BenchProvider(meter))
+    agreement: Counter[str] = Counter()
+    parts: list[int] = []  # specialists that answered each sequential message, in order
+
+    with tempfile.TemporaryDirectory(prefix="switchboard-peer-") as folder:
+        db = Database(f"sqlite:///{Path(folder) / 'switchboard.db'}")
+        await upgrade(db)
+        store = Store.over(db)
+        supervisor = Supervisor(
+            store,
+            {route: specialist(route) for route in SPECIALISTS},
+            Runner(LLM()),
+            Decider(FastClassifier.from_default_data()),
+            ApprovalRules(default=Approvers(users=("U_LEAD",))),
+        )
+
+        async def handle(text: str, route: str, thread: str) -> None:
+            reply = await handle_turn(supervisor, text, thread)
+            if thread.startswith("seq-"):
+                agreement["same route" if reply.agent == route else "other route"] += 1
+                agreement[f"by {reply.decision.source}"] += 1
+                parts.append(len(reply.parts))
+
+        def extra() -> dict[str, Any]:
+            return {"routing": dict(agreement), "parts": parts}
+
+        result = await measure("switchboard", handle, meter, job, extra)
+        async with db.engine.connect() as conn:
+            pragma = await conn.exec_driver_sql("PRAGMA synchronous")
+            result["sqlite_synchronous"] = synchronous(pragma.scalar())
+        if args.breakdown:
+            result["breakdown_ms"] = await breakdown(supervisor, meter, job)
+        await store.close()
+    result["versions"] = {"litellm": _version("litellm")}
+    write_result(args.out, result)
+
+
+def _version(name: str) -> str:
+    from importlib.metadata import version
+
+    return version(name)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
