@@ -35,6 +35,7 @@ class LazyGroup(click.Group):
         "chat": ("bot.cli_router:chat", "Talk to the supervisor in this terminal."),
         "eval": ("bot.cli_router:evaluate", "Measure the router on labelled data."),
         "audit": ("bot.cli_audit:audit", "Print the history of an approval or a thread."),
+        "digest": ("bot.cli_digest:digest", "Send a digest now, or preview it with --dry-run."),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

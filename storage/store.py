@@ -13,6 +13,7 @@ from storage.leases import Leases
 from storage.memory import Memory
 from storage.outbox import Outbox
 from storage.records import Incidents, Tickets
+from storage.reports import Reports
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class Store:
     outbox: Outbox
     digests: DigestRuns
     leases: Leases
+    reports: Reports
 
     @classmethod
     def over(cls, db: Database) -> Store:
@@ -41,6 +43,7 @@ class Store:
             outbox=Outbox(db),
             digests=DigestRuns(db),
             leases=Leases(db),
+            reports=Reports(db),
         )
 
     async def close(self) -> None:

@@ -10,7 +10,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    Text,
+    Unicode,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from storage.columns import BigId, UTCDateTime, utcnow
@@ -65,6 +76,7 @@ class Thread(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("team_id", "channel", "thread_ts", name="uq_thread_key"),
         Index("ix_threads_updated_at", "updated_at"),
+        Index("ix_threads_created_at", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -83,7 +95,20 @@ class Message(SQLModel, table=True):
     """A message of a thread, with why it was routed where it was and what it cost."""
 
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_thread_id_id", "thread_id", "id"),)
+    __table_args__ = (
+        Index("ix_messages_thread_id_id", "thread_id", "id"),
+        # Digests aggregate a time window; the other columns make their passes index-only.
+        Index(
+            "ix_messages_created_at",
+            "created_at",
+            "thread_id",
+            "role",
+            "agent",
+            "prompt_tokens",
+            "completion_tokens",
+            "cost_usd",
+        ),
+    )
 
     id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
     thread_id: int = Field(
@@ -110,7 +135,11 @@ class Approval(SQLModel, table=True):
     """A risky tool call waiting for humans. Every status change is a compare-and-set."""
 
     __tablename__ = "approvals"
-    __table_args__ = (Index("ix_approvals_status_expires", "status", "expires_at"),)
+    __table_args__ = (
+        Index("ix_approvals_status_expires", "status", "expires_at"),
+        Index("ix_approvals_created_at", "created_at"),
+        Index("ix_approvals_decided_at", "decided_at"),
+    )
 
     id: str = Field(primary_key=True, max_length=32)
     team_id: str = Field(default="", max_length=32)
@@ -157,7 +186,10 @@ class Ticket(SQLModel, table=True):
     """A support ticket opened by triage."""
 
     __tablename__ = "tickets"
-    __table_args__ = (Index("ix_tickets_status", "status"),)
+    __table_args__ = (
+        Index("ix_tickets_status", "status"),
+        Index("ix_tickets_created_at", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=32)
@@ -175,7 +207,10 @@ class Incident(SQLModel, table=True):
     """An incident opened by escalation."""
 
     __tablename__ = "incidents"
-    __table_args__ = (Index("ix_incidents_status", "status"),)
+    __table_args__ = (
+        Index("ix_incidents_status", "status"),
+        Index("ix_incidents_created_at", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=32)
@@ -259,3 +294,18 @@ class Lease(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=200)
     owner: str = Field(max_length=64)
     expires_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class SchedulerJob(SQLModel, table=True):
+    """APScheduler's job store table, exactly as its SQLAlchemyJobStore defines it.
+
+    Only the job store reads and writes it (the pickled job and its next run time, as a UTC
+    timestamp). It is declared here so the migrations create it, the schema test covers it, and a
+    replica never has to create tables at run time.
+    """
+
+    __tablename__ = "apscheduler_jobs"
+
+    id: str = Field(sa_type=Unicode(191), primary_key=True)
+    next_run_time: float | None = Field(default=None, sa_type=Float(25), index=True)
+    job_state: bytes = Field(sa_type=LargeBinary, nullable=False)
