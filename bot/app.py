@@ -23,6 +23,8 @@ triage, billing, technical or escalation.
 • Mention me in a channel (`@Switchboard my invoice is wrong`), reply in my threads, or DM me.
 • Risky actions (refunds, paging on-call, incidents) wait for an approver's click.
 • `/switchboard status`: what is waiting right now.
+• `/switchboard digest [name] [window]`: post a digest now.
+• `/switchboard approve ID`, `/switchboard reject ID [reason]`: decide an approval.
 • `/switchboard help`: this message."""
 
 
