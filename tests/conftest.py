@@ -24,6 +24,8 @@ from storage.store import Store
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
+pytest_plugins = ("tests.browser",)  # the `browser` fixture (Debian's Chromium)
+
 PG_ADMIN_URL = os.environ.get(
     "SWITCHBOARD_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
