@@ -16,6 +16,7 @@ from sqlmodel import col, select
 
 from storage.columns import utcnow
 from storage.database import Database
+from storage.hotpath import insert_messages, stored_json, stored_time, window_rows
 from storage.sql import insert_ignore, row_values
 from storage.tables import Message, Thread
 
@@ -143,6 +144,8 @@ class Memory:
 
     async def append_many(self, thread_id: int, rows: list[Message]) -> list[Message]:
         """Several messages in one transaction, in order (a turn's question and its answer)."""
+        if self._db.hot is not None:
+            return await self._append_hot(thread_id, rows)
         touch: dict[str, Any] = {"updated_at": rows[-1].created_at}
         for row in rows:
             if row.role == "assistant" and row.agent:
@@ -172,6 +175,25 @@ class Memory:
         async with self._db.write() as session:
             await session.exec(stmt)
 
+    async def _append_hot(self, thread_id: int, rows: list[Message]) -> list[Message]:
+        params = [
+            {
+                **row.model_dump(exclude={"id", "routes", "tool_calls", "created_at"}),
+                "routes": stored_json(row.routes),
+                "tool_calls": stored_json(row.tool_calls),
+                "created_at": stored_time(row.created_at),
+            }
+            for row in rows
+        ]
+        touch: dict[str, Any] = {"updated_at": stored_time(rows[-1].created_at)}
+        agents = [row.agent for row in rows if row.role == "assistant" and row.agent]
+        if agents:
+            touch["agent"] = agents[-1]
+        ids = await self._db.hot_write(lambda conn: insert_messages(conn, thread_id, params, touch))
+        for row, new_id in zip(rows, ids, strict=True):
+            row.id = new_id
+        return rows
+
     async def window(self, thread_id: int, token_budget: int) -> Window:
         """The summary plus the newest messages after it that fit in `token_budget` tokens.
 
@@ -189,6 +211,12 @@ class Memory:
             .order_by(col(Message.id).desc())
             .limit(_PAGE)
         )
+        if self._db.hot is not None:
+            found = await self._db.hot.read(lambda c: window_rows(c, thread_id, token_budget))
+            if found is None:
+                return Window(thread_id, "", [], 0)
+            summary, used, newest = found
+            return Window(thread_id, summary, [WindowMessage(*r) for r in reversed(newest)], used)
         async with self._db.read() as session:
             conn = await session.connection()
             rows = (await conn.execute(first)).all()

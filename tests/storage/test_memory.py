@@ -101,3 +101,35 @@ async def test_200_concurrent_appends_across_50_threads_keep_everything_in_order
         assert thread.id is not None
         texts = [m.text for m in await store.memory.messages(thread.id)]
         assert texts == [f"{thread.id}:{i}" for i in range(4)]
+
+
+async def test_rows_written_by_one_path_read_the_same_through_the_other(store: Store) -> None:
+    """On SQLite, appends and windows take a one-hop path; the ORM must see identical rows."""
+    from datetime import UTC, datetime, timedelta
+
+    thread = await store.memory.thread("T1", "C1", "9.0")
+    assert thread.id is not None
+    before = datetime.now(UTC)
+    saved = await store.memory.append(
+        thread.id,
+        role="assistant",
+        agent="billing",
+        text="Refund sent.",
+        tool_calls=None,
+        route=RouteRecord([{"route": "billing", "confidence": 0.9}], 0.9, "rule", "r"),
+    )
+    [loaded] = await store.memory.messages(thread.id)
+    assert loaded.id == saved.id and loaded.tool_calls is None
+    assert loaded.routes == [{"route": "billing", "confidence": 0.9}]
+    assert loaded.created_at.tzinfo is not None
+    assert before - timedelta(seconds=5) <= loaded.created_at <= datetime.now(UTC)
+    reloaded = await store.memory.get_thread(thread.id)
+    assert (
+        reloaded is not None
+        and reloaded.agent == "billing"
+        and reloaded.updated_at >= before - timedelta(seconds=5)
+    )
+    window = await store.memory.window(thread.id, 100)
+    assert [(m.id, m.role, m.agent, m.text) for m in window.messages] == [
+        (saved.id, "assistant", "billing", "Refund sent.")
+    ]
