@@ -29,7 +29,7 @@ from storage.columns import utcnow
 from storage.memory import RouteRecord, Window, new_message
 from storage.memory import Usage as StoredUsage
 from storage.store import Store
-from storage.tables import Message
+from storage.tables import Approval, Message
 
 log = structlog.stdlib.get_logger(__name__)
 
@@ -120,14 +120,7 @@ class Supervisor:
             "",
             approval.id,
         )
-        request = ApprovalRequest(
-            approval.agent,
-            approval.tool,
-            approval.arguments,
-            approval.summary,
-            approval.rationale,
-            approval.id,
-        )
+        request = _request_of(approval)
         result = await self.runner.resume(
             self.agents[approval.agent], _input(turn), history, request, outcome
         )
@@ -142,14 +135,7 @@ class Supervisor:
         if approval is None or approval.status != "approved":
             return ToolOutcome("failed", detail=f"{approval_id} is not approved")
         agent = self.agents[approval.agent]
-        request = ApprovalRequest(
-            approval.agent,
-            approval.tool,
-            approval.arguments,
-            approval.summary,
-            approval.rationale,
-            approval.id,
-        )
+        request = _request_of(approval)
         context = ToolContext(
             approval.team_id,
             approval.channel,
@@ -336,6 +322,18 @@ def _merge(parts: list[ReplyPart], approvals: list[PendingApproval], degraded: b
     if degraded:
         lines.append(DEGRADED_NOTE)
     return "\n\n".join(line for line in lines if line)
+
+
+def _request_of(approval: Approval) -> ApprovalRequest:
+    """The stored approval as the agent asked for it; the approval id stands for the call id."""
+    return ApprovalRequest(
+        approval.agent,
+        approval.tool,
+        approval.arguments,
+        approval.summary,
+        approval.rationale,
+        approval.id,
+    )
 
 
 def _record(decision: RouteDecision) -> RouteRecord:
