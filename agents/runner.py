@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Literal
 
 import structlog
@@ -42,7 +43,8 @@ class LowConfidenceArgs(BaseModel):
     reason: str = Field(description="What you are unsure about.")
 
 
-def _builtin_schemas(targets: list[str]) -> list[dict[str, Any]]:
+@cache
+def _builtin_schemas(targets: tuple[str, ...]) -> list[dict[str, Any]]:
     schemas = [
         {
             "type": "function",
@@ -146,7 +148,7 @@ class Runner:
 
     async def _loop(self, run: _Run) -> AgentResult:
         own = [t.schema() for t in run.agent.tools]
-        first = own + _builtin_schemas(run.targets)
+        first = own + _builtin_schemas(tuple(run.targets))
         for step in range(self.max_steps):
             # Handing off and flagging doubt are decisions about the request, made on the first
             # step; later steps only need the agent's own tools (and send fewer characters).

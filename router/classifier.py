@@ -289,7 +289,11 @@ def load_default_examples(name: str) -> list[Example]:
 
 
 def detect_intents(
-    clf: FastClassifier, text: str, threshold: float = 0.85, min_share: float = 0.25
+    clf: FastClassifier,
+    text: str,
+    threshold: float = 0.85,
+    min_share: float = 0.25,
+    whole: Prediction | None = None,
 ) -> list[Prediction]:
     """One prediction per route the message asks for: usually one, sometimes two or three.
 
@@ -301,7 +305,7 @@ def detect_intents(
     route, because context on its own looks like triage ("I only have one workspace", "what
     did you do?"). Routes come in the order the whole message leans to them.
     """
-    whole = clf.predict(text)
+    whole = whole or clf.predict(text)  # callers that have it already pass it in
     pieces = split_segments(text)
     if len(pieces) < 2:
         return [whole]

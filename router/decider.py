@@ -39,12 +39,12 @@ class Decider:
         ruled = match_rule(text)
         if ruled is not None:
             return ruled
-        intents = detect_intents(self.classifier, text)
         whole = self.classifier.predict(text)
         if current_agent is not None:
             stay = self._continuity(whole, current_agent)
             if stay is not None:
                 return stay
+        intents = detect_intents(self.classifier, text, whole=whole)
         if len(intents) > 1:
             return RouteDecision(
                 routes=tuple(RouteChoice(p.route, p.confidence) for p in intents),

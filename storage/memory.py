@@ -170,11 +170,6 @@ class Memory:
         async with self._db.write() as session:
             return (await session.exec(stmt)).rowcount > 0
 
-    async def set_slack_ts(self, message_id: int, slack_ts: str) -> None:
-        stmt = update(Message).where(col(Message.id) == message_id).values(slack_ts=slack_ts)
-        async with self._db.write() as session:
-            await session.exec(stmt)
-
     async def _append_hot(self, thread_id: int, rows: list[Message]) -> list[Message]:
         params = [
             {

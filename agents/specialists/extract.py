@@ -113,7 +113,6 @@ _PAGE = re.compile(
     r"|\b(?:wake|call)\s+(?:up\s+)?(?:the\s+)?on[- ]?call\b|\bescalate\b",
     _FLAGS,
 )
-_GREETING = re.compile(r"^\W*(?:hi|hello|hey|yo|good (?:morning|afternoon|evening))\b", _FLAGS)
 _TRIED = re.compile(
     r"\btried\b|\brestart|\bclear(?:ed)?\b|\breinstall|\balready\b|\battempt|\bre-?ran\b",
     _FLAGS,
@@ -256,10 +255,6 @@ def wants_human(text: str) -> bool:
 
 def wants_page(text: str) -> bool:
     return bool(_PAGE.search(text))
-
-
-def is_greeting(text: str) -> bool:
-    return bool(_GREETING.search(text))
 
 
 def mentions_attempt(text: str) -> bool:
