@@ -4,12 +4,19 @@ The loop enforces in code what no prompt can: an agent calls only its own tools;
 validated (a bad call goes back to the model once, then fails gracefully); a high-risk call
 never runs here but becomes an `ApprovalRequest`; the number of steps is bounded. Two built-in
 tools let the model hand the conversation to another specialist or flag that it is unsure.
+
+Approval limits apply to totals, not calls. A call that moves money (`Tool.exposure`) runs
+unapproved only if the turn's, the account's and the requester's totals stay within its limit,
+reserved atomically through `SpendLimits` before it runs. Otherwise every risky call of that
+model step goes into one approval request, and approving it approves exactly that list.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
 from functools import cache
 from typing import Any, Literal
 
@@ -18,20 +25,24 @@ from pydantic import BaseModel, Field, ValidationError
 
 from agents.agent import Agent
 from agents.errors import ToolError
+from agents.limits import Hold, MemoryLimits, SpendLimits, scopes, to_units
 from agents.llm import LLM, Completion, ToolCall, Usage
 from agents.results import (
     AgentResult,
     ApprovalRequest,
     Handoff,
+    RequestedCall,
     ToolCallRecord,
     ToolOutcome,
     TurnInput,
 )
-from agents.tool import Risk, ToolContext, compact_schema
+from agents.tool import Exposure, Risk, Tool, ToolContext, compact_schema
 
 log = structlog.stdlib.get_logger(__name__)
 
 HANDOFF, LOW_CONFIDENCE = "handoff", "flag_low_confidence"
+# More risky calls than a person can check on one card are refused, not queued.
+MAX_RISKY_PER_STEP = 20
 
 
 class HandoffArgs(BaseModel):
@@ -87,12 +98,35 @@ class _Run:
     degraded: bool = False
     model: str = ""
     invalid_retries: set[str] = field(default_factory=set)
+    step: int = 0
+    pending_major: Decimal = Decimal(0)  # money in this turn's approval requests so far
+
+
+@dataclass
+class _Call:
+    """A valid call to one of the agent's own tools, before anything ran."""
+
+    call: ToolCall
+    tool: Tool[Any]
+    arguments: Any
+    raw: dict[str, Any]
+    key: str
+    exposure: Exposure | None = None
 
 
 class Runner:
-    def __init__(self, llm: LLM, *, max_steps: int = 6) -> None:
+    def __init__(
+        self,
+        llm: LLM,
+        *,
+        max_steps: int = 6,
+        limits: SpendLimits | None = None,
+        window: timedelta = timedelta(hours=24),
+    ) -> None:
         self.llm = llm
         self.max_steps = max_steps
+        self.limits: SpendLimits = limits if limits is not None else MemoryLimits()
+        self.window = window
 
     async def run(
         self,
@@ -118,30 +152,72 @@ class Runner:
         request: ApprovalRequest,
         outcome: ToolOutcome,
     ) -> AgentResult:
-        """Continue after a human decided: the agent sees its call and how it ended."""
-        call = {
-            "id": request.tool_call_id,
-            "type": "function",
-            "function": {"name": request.tool, "arguments": json.dumps(request.arguments)},
-        }
+        """Continue after a human decided: the agent sees its calls and how each ended."""
+        calls = [
+            {
+                "id": c.call_id,
+                "type": "function",
+                "function": {"name": c.tool, "arguments": json.dumps(c.arguments)},
+            }
+            for c in request.calls
+        ]
+        outcomes = outcome.each(len(request.calls))
         messages = [
             {"role": "system", "content": agent.instructions},
             *history,
             {"role": "user", "content": turn.text},
-            {"role": "assistant", "content": request.rationale or None, "tool_calls": [call]},
-            _tool_message(request.tool_call_id, outcome.as_tool_message()),
+            {"role": "assistant", "content": request.rationale or None, "tool_calls": calls},
+            *(
+                _tool_message(c.call_id, o.as_tool_message())
+                for c, o in zip(request.calls, outcomes, strict=True)
+            ),
         ]
         return await self._loop(_Run(agent, turn, messages, []))
 
     async def execute(
         self, agent: Agent, request: ApprovalRequest, context: ToolContext
     ) -> ToolOutcome:
-        """Run an approved call. `context.idempotency_key` must be the approval's id."""
-        tool = agent.tool(request.tool)
+        """Run every call of an approved request, in order, each under its own key.
+
+        `context.idempotency_key` is the approval's id; call n > 0 runs under `<id>:<n>`, so a
+        re-run after a crash finds each earlier effect instead of repeating it. The request is
+        executed when every call was; otherwise failed, with each call's outcome kept.
+        """
+        outcomes: list[ToolOutcome] = []
+        for index, call in enumerate(request.calls):
+            key = context.idempotency_key if index == 0 else f"{context.idempotency_key}:{index}"
+            keyed = ToolContext(
+                context.team_id,
+                context.channel,
+                context.thread_ts,
+                context.user_id,
+                key,
+                context.agent,
+            )
+            outcomes.append(await self._execute_one(agent, call, keyed))
+        if len(outcomes) == 1:
+            return outcomes[0]
+        failed = [
+            f"{c.tool}: {o.detail}"
+            for c, o in zip(request.calls, outcomes, strict=True)
+            if o.status != "executed"
+        ]
+        status: Literal["executed", "failed"] = "failed" if failed else "executed"
+        detail = "; ".join(failed)
+        return ToolOutcome(
+            status,
+            {"calls": [{"status": o.status, **o.output} for o in outcomes]},
+            detail,
+            tuple(outcomes),
+        )
+
+    @staticmethod
+    async def _execute_one(agent: Agent, call: RequestedCall, context: ToolContext) -> ToolOutcome:
+        tool = agent.tool(call.tool)
         if tool is None:
-            return ToolOutcome("failed", detail=f"{agent.name} has no tool {request.tool}")
+            return ToolOutcome("failed", detail=f"{agent.name} has no tool {call.tool}")
         try:
-            output = await tool.run(tool.parse(request.arguments), context)
+            output = await tool.run(tool.parse(call.arguments), context)
         except (ToolError, ValidationError) as exc:
             return ToolOutcome("failed", detail=str(exc))
         return ToolOutcome("executed", output=output)
@@ -164,8 +240,8 @@ class Runner:
             run.messages.append(completion.as_message())
             if not completion.tool_calls:
                 return self._result(run, completion.content or "")
-            for call in completion.tool_calls:
-                await self._handle(run, call, completion)
+            run.step = step
+            await self._step(run, completion)
             if run.handoff is not None:
                 return self._result(run, completion.content or "")
         log.warning("agent.step_limit", agent=run.agent.name, steps=self.max_steps)
@@ -185,43 +261,94 @@ class Runner:
             model=run.model,
         )
 
-    async def _handle(self, run: _Run, call: ToolCall, completion: Completion) -> None:
+    async def _step(self, run: _Run, completion: Completion) -> None:
+        """One model step's calls: check each, decide which need a human, run the rest."""
+        plain: list[_Call] = []
+        priced: list[_Call] = []
+        gated: list[_Call] = []
+        for position, call in enumerate(completion.tool_calls):
+            checked = self._check(run, call, position)
+            if checked is None:
+                continue
+            risky = checked.tool.risk_of(checked.arguments) is Risk.HIGH
+            if checked.tool.exposure is not None:
+                checked.exposure = await checked.tool.exposure(checked.arguments)
+            if (risky or checked.exposure is not None) and len(priced) + len(gated) >= (
+                MAX_RISKY_PER_STEP
+            ):
+                detail = f"at most {MAX_RISKY_PER_STEP} risky actions in one step; not done"
+                self._refuse(run, call, checked.raw, "error", detail)
+                continue
+            (gated if risky else priced if checked.exposure else plain).append(checked)
+        if priced and (gated or not await self._within_limits(run, priced)):
+            gated = [*gated, *priced]
+            priced = []
+        for item in [*plain, *priced]:
+            await self._run_tool(run, item)
+        if gated:
+            self._request_approval(run, gated, completion)
+
+    def _check(self, run: _Run, call: ToolCall, position: int) -> _Call | None:
+        """Built-ins, unknown tools and invalid arguments are answered here; None for those."""
         raw = _arguments(call.arguments)
         if call.name == LOW_CONFIDENCE:
             run.confident = False
             run.messages.append(_tool_message(call.id, {"status": "noted"}))
-            return
+            return None
         if call.name == HANDOFF and run.targets:
             self._handoff(run, call, raw)
-            return
+            return None
         tool = run.agent.tool(call.name)
         if tool is None:
             self._refuse(run, call, raw, "unknown_tool", f"{call.name} is not one of your tools")
-            return
+            return None
         try:
             arguments = tool.parse(raw if raw is not None else {})
         except ValidationError as exc:
             self._invalid(run, call, raw, exc)
-            return
-        if tool.risk_of(arguments) is Risk.HIGH:
-            self._request_approval(
-                run, call, arguments.model_dump(mode="json"), tool.describe(arguments), completion
+            return None
+        key = f"{run.turn.event_id}:{run.agent.name}:{run.step}:{position}:{call.name}"
+        return _Call(call, tool, arguments, raw or {}, key)
+
+    async def _within_limits(self, run: _Run, priced: list[_Call]) -> bool:
+        """Reserve the step's amounts in every scope at once; False means a human must decide."""
+        exposures = [c.exposure for c in priced if c.exposure is not None]
+        limit = min(e.limit for e in exposures)
+        total = sum((e.major for e in exposures), Decimal(0))
+        if run.pending_major + total > limit:
+            return False
+        turn = run.turn
+        holds = [
+            Hold(
+                c.key,
+                scopes(c.exposure, turn=turn.event_id, team=turn.team_id, requester=turn.user_id),
+                to_units(c.exposure.major, up=True),
             )
-            return
+            for c in priced
+            if c.exposure is not None
+        ]
+        return await self.limits.reserve(
+            holds, limit_units=to_units(limit, up=False), window=self.window
+        )
+
+    async def _run_tool(self, run: _Run, item: _Call) -> None:
+        call = item.call
         context = ToolContext(
             team_id=run.turn.team_id,
             channel=run.turn.channel,
             thread_ts=run.turn.thread_ts,
             user_id=run.turn.user_id,
-            idempotency_key=f"{run.turn.event_id}:{call.name}:{len(run.records)}",
+            idempotency_key=item.key,
             agent=run.agent.name,
         )
         try:
-            output = await tool.run(arguments, context)
+            output = await item.tool.run(item.arguments, context)
         except ToolError as exc:
-            self._refuse(run, call, raw, "error", str(exc))
+            if item.exposure is not None:
+                await self.limits.release(item.key)  # nothing moved: it does not count
+            self._refuse(run, call, item.raw, "error", str(exc))
             return
-        run.records.append(ToolCallRecord(call.id, call.name, raw or {}, "ok", output=output))
+        run.records.append(ToolCallRecord(call.id, call.name, item.raw, "ok", output=output))
         run.messages.append(_tool_message(call.id, output))
 
     def _handoff(self, run: _Run, call: ToolCall, raw: dict[str, Any] | None) -> None:
@@ -236,31 +363,52 @@ class Runner:
         run.handoff = Handoff(args.to, args.reason)
         run.messages.append(_tool_message(call.id, {"status": "handed_off", "to": args.to}))
 
-    def _request_approval(
-        self,
-        run: _Run,
-        call: ToolCall,
-        arguments: dict[str, Any],
-        summary: str,
-        completion: Completion,
-    ) -> None:
-        duplicate = any(a.tool == call.name and a.arguments == arguments for a in run.approvals)
-        if not duplicate:
-            rationale = (completion.content or "").strip() or str(arguments.get("reason", ""))
-            run.approvals.append(
-                ApprovalRequest(run.agent.name, call.name, arguments, summary, rationale, call.id)
+    def _request_approval(self, run: _Run, gated: list[_Call], completion: Completion) -> None:
+        """Every risky call of the step on one request; the model is told none of them ran."""
+        calls: list[RequestedCall] = []
+        asked = {
+            (c.tool, json.dumps(c.arguments, sort_keys=True))
+            for a in run.approvals
+            for c in a.calls
+        }
+        for item in gated:
+            arguments = item.arguments.model_dump(mode="json")
+            summary = item.tool.describe(item.arguments)
+            exposure = item.exposure
+            # A call asked for in an earlier step of this turn is not asked for twice.
+            if (item.call.name, json.dumps(arguments, sort_keys=True)) not in asked:
+                calls.append(
+                    RequestedCall(
+                        item.call.name,
+                        arguments,
+                        summary,
+                        item.call.id,
+                        exposure.minor if exposure else None,
+                        exposure.currency if exposure else None,
+                    )
+                )
+                run.pending_major += exposure.major if exposure else Decimal(0)
+            run.records.append(
+                ToolCallRecord(item.call.id, item.call.name, arguments, "approval_requested")
             )
-        run.records.append(ToolCallRecord(call.id, call.name, arguments, "approval_requested"))
-        run.messages.append(
-            _tool_message(
-                call.id,
-                {
-                    "status": "approval_requested",
-                    "detail": "Not done yet: a human must approve this first. Tell the user.",
-                    "summary": summary,
-                },
+            run.messages.append(
+                _tool_message(
+                    item.call.id,
+                    {
+                        "status": "approval_requested",
+                        "detail": "Not done yet: a human must approve this first. Tell the user.",
+                        "summary": summary,
+                    },
+                )
             )
+        if not calls:
+            return
+        first = gated[0]
+        rationale = (completion.content or "").strip() or str(
+            first.arguments.model_dump().get("reason", "")
         )
+        key = f"{run.turn.event_id}:{run.agent.name}:{run.step}"
+        run.approvals.append(ApprovalRequest(run.agent.name, tuple(calls), rationale, key))
 
     def _invalid(
         self, run: _Run, call: ToolCall, raw: dict[str, Any] | None, exc: ValidationError

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
 from typing import Any, Generic, TypeVar
@@ -33,6 +34,23 @@ def compact_schema(schema: Any) -> Any:
 class Risk(StrEnum):
     LOW = "low"
     HIGH = "high"
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """Money a call would move: what approval limits on totals are summed from.
+
+    A limit checked per call is beaten by splitting one refund into many small ones, so the
+    runner adds up `major` over the turn, the `account` and the requester before anything runs.
+    `major` is in major units of `currency` (what the limit is written in); `minor` and
+    `currency` are for showing totals to approvers.
+    """
+
+    major: Decimal
+    minor: int
+    currency: str
+    account: str
+    limit: Decimal
 
 
 @dataclass(frozen=True)
@@ -62,6 +80,8 @@ class Tool(Generic[A]):
     risk: Risk | Callable[[A], Risk] = Risk.LOW
     summarize: Callable[[A], str] | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    # Tools that move money say how much and whose: limits then apply to totals (see Exposure).
+    exposure: Callable[[A], Awaitable[Exposure]] | None = None
 
     def risk_of(self, arguments: A) -> Risk:
         return self.risk(arguments) if callable(self.risk) else self.risk

@@ -61,8 +61,11 @@ FOLLOW_UPS = (
 class NullNotifier:
     """Stands in for Slack: a page only runs after an approval, which this bench never gives."""
 
-    async def post(self, channel: str, text: str) -> str:
+    async def post(self, channel: str, text: str, key: str) -> str:
         return "0.0"
+
+    async def find(self, channel: str, key: str) -> str | None:
+        return None
 
 
 class CountingLLM(LLM):

@@ -14,7 +14,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from agents.mentions import defang
 from bot.intake import Intake
+from bot.render import escape
 
 CommandHandler = Callable[[str, str, str], Awaitable[str]]
 
@@ -63,12 +65,14 @@ def create_app(
         name = words[0].lower() if words else "help"
         handler = commands.get(name)
         if handler is None:
-            await respond(text=HELP if name == "help" else f"Unknown command `{name}`.\n\n{HELP}")
+            # The response URL is not the Web API client: what echoes the user is escaped here.
+            unknown = f"Unknown command `{escape(name)}`.\n\n{HELP}"
+            await respond(text=HELP if name == "help" else unknown)
             return
         text = await handler(
             " ".join(words[1:]), str(command.get("user_id")), str(command.get("channel_id"))
         )
-        await respond(text=text)
+        await respond(text=defang(text, getattr(client, "allowed_groups", ())))
 
     app.event(re.compile(".*"))(acknowledge)
     app.action(re.compile(".*"))(acknowledge)

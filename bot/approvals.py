@@ -18,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from agents.results import ToolOutcome
 from bot.approvers import GroupMembers, describe
 from bot.cards import card_text, decided_card, pending_card, when
-from bot.render import attribution, reply_messages
+from bot.render import attribution, reply_messages, safe_mrkdwn
 from bot.sender import Sender
 from bot.turns import DM_THREAD
 from router.supervisor import Supervisor
@@ -89,7 +89,7 @@ class ApprovalDesk:
             Outgoing(
                 f"card:{approval.id}:pointer",
                 approval.channel,
-                f"Approval requested in {where}: {approval.summary}",
+                f"Approval requested in {where}: {safe_mrkdwn(approval.summary)}",
                 thread_ts=_thread(approval),
             )
         )
@@ -144,14 +144,11 @@ class ApprovalDesk:
             return approval
         outcome = await self.store.approvals.approve(approval.id, user)
         await self._audit(user, f"approval.{outcome.value}", approval, {"click": click})
+        if outcome is Outcome.EXPIRED:
+            await self._expired(approval)
+            return await self._say(approval, user, _expired_words(approval), click)
         if outcome is Outcome.NOT_PENDING:
-            current = await self.store.approvals.get(approval.id)
-            return await self._say(
-                approval,
-                user,
-                f"This was already {current.status if current else 'decided'}.",
-                click,
-            )
+            return await self._say(approval, user, await self._already(approval), click)
         if outcome is Outcome.ALREADY_DECIDED:
             return await self._say(
                 approval, user, "You have already approved this; it needs another approver.", click
@@ -181,15 +178,9 @@ class ApprovalDesk:
         if isinstance(approval, str):
             return approval
         if not await self.store.approvals.reject(approval.id, user, reason):
-            current = await self.store.approvals.get(approval.id)
-            return await self._say(
-                approval,
-                user,
-                f"This was already {current.status if current else 'decided'}.",
-                click,
-            )
+            return await self._say(approval, user, await self._already(approval), click)
         await self._audit(user, "approval.rejected", approval, {"reason": reason})
-        why = f": {reason}" if reason else ""
+        why = f": {safe_mrkdwn(reason)}" if reason else ""
         await self._update_card(
             approval,
             f":x: Rejected by <@{user}> at {when(utcnow())}{why}. Nothing was done.",
@@ -199,6 +190,22 @@ class ApprovalDesk:
             approval, ToolOutcome("rejected", detail=reason or f"rejected by {user}")
         )
         return "Rejected."
+
+    async def _already(self, approval: Approval) -> str:
+        current = await self.store.approvals.get(approval.id)
+        if current is not None and current.status == "expired":
+            return _expired_words(current)
+        return f"This was already {current.status if current else 'decided'}."
+
+    async def _expired(self, approval: Approval) -> None:
+        """This caller moved the approval to expired: say so on the card and in the thread."""
+        await self._audit("switchboard", "approval.expired", approval, {})
+        await self._update_card(
+            approval,
+            f":hourglass: Expired at {when(approval.expires_at)}. Nothing was done.",
+            "expired",
+        )
+        await self._resume(approval, ToolOutcome("expired", detail="nobody decided in time"))
 
     async def execute(self, approval_id: str, *, approved_by: str) -> ToolOutcome:
         """Run a claimed approval once, record it, update the card and let the agent reply."""
@@ -308,13 +315,7 @@ class ApprovalDesk:
     async def expire_due(self) -> int:
         expired = await self.store.approvals.expire_due()
         for approval in expired:
-            await self._audit("switchboard", "approval.expired", approval, {})
-            await self._update_card(
-                approval,
-                f":hourglass: Expired at {when(approval.expires_at)}. Nothing was done.",
-                "expired",
-            )
-            await self._resume(approval, ToolOutcome("expired", detail="nobody decided in time"))
+            await self._expired(approval)
         return len(expired)
 
     async def sweep(self, every: float = 30.0) -> None:
@@ -334,8 +335,9 @@ class ApprovalDesk:
         """
         for approval in await self.store.approvals.in_status("approved"):
             agent = self.supervisor.agents.get(approval.agent)
-            tool = agent.tool(approval.tool) if agent else None
-            if tool is not None and tool.metadata.get("idempotent"):
+            names = [str(c.get("tool")) for c in approval.calls or []] or [approval.tool]
+            tools = [agent.tool(name) if agent else None for name in names]
+            if all(t is not None and t.metadata.get("idempotent") for t in tools):
                 log.info("approvals.reconcile_rerun", approval_id=approval.id)
                 await self.execute(approval.id, approved_by=approval.decided_by or "switchboard")
                 continue
@@ -354,13 +356,21 @@ def _thread(approval: Approval) -> str | None:
     return None if approval.thread_ts == DM_THREAD else approval.thread_ts
 
 
+def _expired_words(approval: Approval) -> str:
+    return f"This request expired at {when(approval.expires_at)}. Nothing was done."
+
+
 def _result_words(outcome: ToolOutcome) -> str:
     """One line for the card: what the tool reports it did, in its own words when it has them."""
+    if outcome.calls:
+        done = sum(1 for o in outcome.calls if o.status == "executed")
+        words = f"{done} of {len(outcome.calls)} done"
+        return words + (f"; failed: {safe_mrkdwn(outcome.detail)}" if outcome.detail else "")
     if outcome.status != "executed":
-        return f"it failed ({outcome.detail})"
+        return f"it failed ({safe_mrkdwn(outcome.detail)})"
     output = outcome.output
     for key in ("description", "detail", "summary"):
         if output.get(key):
-            return str(output[key])
+            return safe_mrkdwn(str(output[key]))
     ids = [str(output[k]) for k in ("movement", "reference", "incident", "ticket") if output.get(k)]
     return "done" + (f" ({', '.join(ids)})" if ids else "")

@@ -20,7 +20,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.render import escape
+from agents.results import RequestedCall, money_total
+from bot.render import escape, safe_mrkdwn
 from storage.tables import Approval
 
 APPROVE, REJECT = "approval_approve", "approval_reject"
@@ -42,6 +43,7 @@ def _facts(approval: Approval, thread_link: str | None) -> list[Any]:
     blocks: list[Any] = [
         HeaderBlock(text=PlainTextObject(text="Approval needed")),
         SectionBlock(text=MarkdownTextObject(text=f"*{escape(approval.summary)}*")),
+        *_call_list(approval),
     ]
     if approval.rationale:
         blocks.append(
@@ -55,6 +57,40 @@ def _facts(approval: Approval, thread_link: str | None) -> list[Any]:
         context += f" · <{thread_link}|open the conversation>"
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=context)]))
     return blocks
+
+
+MAX_LISTED = 25  # the runner refuses more than 20 risky calls a step, so every call is listed
+
+
+def _call_list(approval: Approval) -> list[Any]:
+    """Every call an approval holds, one line each, and their total: what a yes approves."""
+    calls = [RequestedCall.from_dict(c) for c in approval.calls or []]
+    if len(calls) < 2:
+        return []
+    lines = [f"{n}. {escape(c.summary)}" for n, c in enumerate(calls[:MAX_LISTED], 1)]
+    if len(calls) > MAX_LISTED:
+        lines.append(f"… and {len(calls) - MAX_LISTED} more (see `switchboard audit`)")
+    total = money_total(calls)
+    sections = [SectionBlock(text=MarkdownTextObject(text=chunk)) for chunk in _chunks(lines)]
+    if total:
+        sections.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"*Total: {total}* in {len(calls)} actions, approved or rejected as one."
+                )
+            )
+        )
+    return sections
+
+
+def _chunks(lines: list[str], limit: int = 2900) -> list[str]:
+    out: list[str] = []
+    for line in lines:
+        if out and len(out[-1]) + len(line) + 1 <= limit:
+            out[-1] += "\n" + line
+        else:
+            out.append(line[:limit])
+    return out
 
 
 def pending_card(
@@ -101,4 +137,7 @@ def decided_card(
 
 
 def card_text(approval: Approval) -> str:
-    return f"Approval needed: {approval.summary} (requested by <@{approval.requester}>)"
+    """The notification text: the summary is partly user- and model-written, so made safe."""
+    return (
+        f"Approval needed: {safe_mrkdwn(approval.summary)} (requested by <@{approval.requester}>)"
+    )

@@ -14,10 +14,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import click
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cli_support import fail, run_async, settings_of, user_errors
+from bot.client import slack_client
 from bot.config_file import parse_duration
 from bot.digests import Digests, compose, find_config, on_demand_end
 from bot.errors import ConfigError
@@ -39,19 +38,6 @@ def _window(value: str | None) -> timedelta | None:
         fail(f"--window: {exc}")
     assert isinstance(parsed, timedelta)
     return parsed
-
-
-def _client(settings: Settings) -> AsyncWebClient:
-    """As `bot.runtime.slack_client` makes it; importing the runtime would load the agents and
-    litellm (seconds) for a command that needs neither."""
-    token = settings.env.slack_bot_token
-    client = AsyncWebClient(
-        token=token.get_secret_value() if token else None,
-        base_url=settings.env.slack_api_url,
-        timeout=15,
-    )
-    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=5))
-    return client
 
 
 async def _open_store(settings: Settings) -> Store:
@@ -124,7 +110,7 @@ async def _dry_run(
 async def _send(store: Store, settings: Settings, name: str, window: timedelta | None) -> None:
     if settings.env.slack_bot_token is None:
         raise ConfigError("SLACK_BOT_TOKEN", "is not set", FIXES["SLACK_BOT_TOKEN"])
-    client = _client(settings)
+    client = slack_client(settings)
     sender = Sender(store, client, Metrics.create())
     sending = asyncio.create_task(sender.run())
     try:

@@ -11,9 +11,14 @@ from typing import IO
 import click
 
 from agents.llm import LLM, LLMSettings
-from agents.runner import Runner
 from bot.cli_support import fail, run_async, settings_of, user_errors
-from bot.wiring import approval_rules, build_agents, decider_for, supervisor_settings
+from bot.wiring import (
+    approval_rules,
+    build_agents,
+    decider_for,
+    runner_for,
+    supervisor_settings,
+)
 from router.classifier import ClassifierError, parse_examples
 from router.evaluation import render_report, score
 from router.supervisor import Supervisor
@@ -91,9 +96,12 @@ async def eval_routing(ctx: click.Context, jsonl: IO[str], misses: int) -> None:
 class TerminalNotifier:
     """In a terminal there is no on-call channel: show what would have been posted."""
 
-    async def post(self, channel: str, text: str) -> str:
+    async def post(self, channel: str, text: str, key: str) -> str:
         click.echo(click.style(f"[would post to {channel}] {text}", fg="yellow"))
         return "terminal"
+
+    async def find(self, channel: str, key: str) -> str | None:
+        return None
 
 
 @click.command()
@@ -113,7 +121,7 @@ async def chat(ctx: click.Context, thread: str | None, user: str) -> None:
     db = Database(settings.env.database_url)
     await migrate.upgrade(db)
     store = Store.over(db)
-    runner = Runner(LLM(LLMSettings()))
+    runner = runner_for(settings, store)
     supervisor = Supervisor(
         store,
         build_agents(settings, store, TerminalNotifier()),

@@ -95,6 +95,7 @@ class BillingConfig(_Section):
     connector: Literal["demo", "stripe"] = "demo"
     refund_approval_above: float = Field(default=0, ge=0)
     two_approvers_above: float | None = Field(default=None, ge=0)
+    totals_window: Duration = timedelta(hours=24)
 
 
 class EscalationConfig(_Section):

@@ -1,8 +1,10 @@
 """Block Kit rendering of replies, within Slack's limits, with slack_sdk's block models.
 
 Agents write mrkdwn. Their text may quote the user, so before it reaches Slack every `&`, `<`
-and `>` is escaped except in the few forms Switchboard writes on purpose (links, user and user
-group mentions): a user typing `<!channel>` must not make the bot ping a whole channel.
+and `>` is escaped except in the few forms Switchboard writes on purpose (links, a few user
+mentions, channel links), and `@channel`-style words are disarmed: a user typing `<!channel>`,
+`<!subteam^…>` or `@here` must not make the bot ping a whole channel or group. The mentions the
+bot means (the on-call group it pages) are added by its own code, after this.
 """
 
 from __future__ import annotations
@@ -17,23 +19,28 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from agents.mentions import defang
+
 SECTION_LIMIT = 3000
 BLOCK_LIMIT = 50
-_SAFE = re.compile(
-    r"<(?:https?://[^\s<>|]+(?:\|[^<>]*)?|@[UW][A-Z0-9]+|#C[A-Z0-9]+(?:\|[^<>]*)?|!subteam\^[A-Z0-9]+)>"
-)
+_SAFE = re.compile(r"<(?:https?://[^\s<>|]+(?:\|[^<>]*)?|@[UW][A-Z0-9]+|#C[A-Z0-9]+(?:\|[^<>]*)?)>")
+_USER = re.compile(r"<@[UW][A-Z0-9]+>")
+MAX_USER_MENTIONS = 5  # more people than this in one message is a mass mention too
 
 
 def escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Plain text for mrkdwn: nothing in it links, formats a mention or notifies anyone."""
+    return defang(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
 
 
 def safe_mrkdwn(text: str) -> str:
-    """Escape everything except the link and mention forms we allow."""
+    """Escape everything except links, channel links and a few user mentions."""
+    many = len(set(_USER.findall(text))) > MAX_USER_MENTIONS
     out, last = [], 0
     for match in _SAFE.finditer(text):
         out.append(escape(text[last : match.start()]))
-        out.append(match.group(0))
+        kept = match.group(0)
+        out.append(escape(kept) if many and _USER.fullmatch(kept) else kept)
         last = match.end()
     out.append(escape(text[last:]))
     return "".join(out)
@@ -66,8 +73,9 @@ def reply_messages(text: str, context: str) -> list[tuple[str, list[dict[str, An
     messages = []
     for index, group in enumerate(groups):
         blocks = [*group, footer] if index == len(groups) - 1 else group
+        safe = safe_mrkdwn(text)
         fallback = (
-            text if len(groups) == 1 else f"{text[:200]}… (part {index + 1} of {len(groups)})"
+            safe if len(groups) == 1 else f"{safe[:200]}… (part {index + 1} of {len(groups)})"
         )
         messages.append((fallback[:3900], [b.to_dict() for b in blocks]))
     return messages

@@ -18,16 +18,14 @@ import aiohttp
 import structlog
 from aiohttp import web
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import text
 
-from agents.llm import LLM, LLMSettings
-from agents.runner import Runner
 from bot.app import create_app
 from bot.approvals import ApprovalDesk
 from bot.approvers import GroupMembers
 from bot.cards import APPROVE, REJECT
+from bot.client import slack_client
 from bot.commands import DecideCommand, StatusCommand
 from bot.digests import DigestCommand, Digests
 from bot.errors import ConfigError
@@ -42,6 +40,7 @@ from bot.wiring import (
     approval_rules,
     build_agents,
     decider_for,
+    runner_for,
     supervisor_settings,
 )
 from bot.worker import Worker
@@ -86,21 +85,6 @@ async def serve_http(board: Switchboard, host: str, port: int) -> tuple[web.AppR
     await web.TCPSite(runner, host, port).start()
     bound = runner.addresses[0][1] if runner.addresses else port
     return runner, int(bound)
-
-
-def slack_client(
-    settings: Settings, session: aiohttp.ClientSession | None = None
-) -> AsyncWebClient:
-    """The one Web API client; with a session it reuses connections instead of one per call."""
-    token = settings.env.slack_bot_token
-    client = AsyncWebClient(
-        token=token.get_secret_value() if token else None,
-        base_url=settings.env.slack_api_url,
-        timeout=15,
-        session=session,
-    )
-    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=5))
-    return client
 
 
 def on_click(desk: ApprovalDesk, decision: str) -> Callable[..., Awaitable[None]]:
@@ -152,7 +136,7 @@ async def running(
             "SLACK_BOT_TOKEN", f"Slack did not accept it ({exc})", FIXES["SLACK_BOT_TOKEN"]
         ) from None
     metrics = Metrics.create()
-    runner = Runner(LLM(LLMSettings()))
+    runner = runner_for(settings, store)
     agents = build_agents(settings, store, SlackNotifier(client))
     supervisor = Supervisor(
         store,

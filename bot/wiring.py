@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import replace
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 
@@ -10,7 +13,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from agents.agent import Agent
 from agents.connectors.paging import Notifier, Pager, PagerDutyPager, SlackPager
-from agents.llm import LLM
+from agents.limits import Hold
+from agents.llm import LLM, LLMSettings
+from agents.runner import Runner
 from agents.specialists.factory import SpecialistConfig, build_specialists, default_deps
 from bot.config_file import ApproverRule
 from bot.errors import ConfigError
@@ -20,18 +25,91 @@ from router.classifier import FastClassifier
 from router.decider import Decider, DeciderSettings
 from router.llm_router import LLMRouter
 from router.supervisor import SupervisorSettings
+from storage.columns import utcnow
+from storage.spend import Reservation, Spending
 from storage.store import Store
+
+PAGE_METADATA = "switchboard_page"
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
 
 
 class SlackNotifier:
-    """How escalation reaches Slack without importing Slack: posts a message, returns its ts."""
+    """How escalation reaches Slack without importing Slack: posts tagged, finds its posts.
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    The tag is Slack message metadata with the caller's key; `find` reads the channel's recent
+    history for it. History takes channel ids, so a configured name (`#oncall`) is looked up
+    once through conversations.list.
+    """
+
+    def __init__(self, client: AsyncWebClient, *, scan: int = 200) -> None:
         self.client = client
+        self.scan = scan
+        self._ids: dict[str, str] = {}
 
-    async def post(self, channel: str, text: str) -> str:
-        response = await self.client.chat_postMessage(channel=channel, text=text)
+    async def post(self, channel: str, text: str, key: str) -> str:
+        response = await self.client.chat_postMessage(
+            channel=channel,
+            text=text,
+            metadata={"event_type": PAGE_METADATA, "event_payload": {"key": key}},
+        )
+        if response.get("channel"):
+            self._ids[channel] = str(response["channel"])
         return str(response.get("ts") or "")
+
+    async def find(self, channel: str, key: str) -> str | None:
+        history = await self.client.conversations_history(
+            channel=await self._id(channel), limit=self.scan, include_all_metadata=True
+        )
+        for message in history.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if metadata.get("event_type") == PAGE_METADATA and payload.get("key") == key:
+                return str(message.get("ts"))
+        return None
+
+    async def _id(self, channel: str) -> str:
+        if _CHANNEL_ID.match(channel):
+            return channel
+        if channel in self._ids:
+            return self._ids[channel]
+        name, cursor = channel.lstrip("#"), None
+        while True:
+            page = await self.client.conversations_list(
+                types="public_channel,private_channel", limit=1000, cursor=cursor
+            )
+            for found in page.get("channels") or []:
+                if found.get("name") == name:
+                    self._ids[channel] = str(found["id"])
+                    return self._ids[channel]
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                raise LookupError(f"no channel named {channel} is visible to the bot")
+
+
+class StoredLimits:
+    """`agents.limits.SpendLimits` over the database: totals shared by every replica."""
+
+    def __init__(self, spending: Spending) -> None:
+        self.spending = spending
+
+    async def reserve(self, holds: Sequence[Hold], *, limit_units: int, window: timedelta) -> bool:
+        return await self.spending.reserve(
+            [Reservation(h.key, h.scopes, h.units) for h in holds],
+            limit=limit_units,
+            since=utcnow() - window,
+        )
+
+    async def release(self, key: str) -> None:
+        await self.spending.release(key)
+
+
+def runner_for(settings: Settings, store: Store) -> Runner:
+    """The agent loop, with approval limits on totals kept in the database."""
+    return Runner(
+        LLM(LLMSettings()),
+        limits=StoredLimits(store.spending),
+        window=settings.file.billing.totals_window,
+    )
 
 
 @cache

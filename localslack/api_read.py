@@ -1,5 +1,8 @@
 """Web API methods that read: auth.test, conversations.*, users.info, usergroups.users.list.
 
+conversations.list resolves a channel name to its id, as a bot on real Slack must before it
+reads a channel's history (history takes ids only there; this server also accepts names).
+
 Shapes follow the published spec's examples: history newest first, replies oldest first
 (parent included), cursor pagination with ``has_more`` and ``response_metadata.next_cursor``,
 and message ``metadata`` returned as stored.
@@ -46,6 +49,7 @@ class ReadMethods:
             "conversations.history": Method(self.history),
             "conversations.replies": Method(self.replies),
             "conversations.info": Method(self.info),
+            "conversations.list": Method(self.list),
             "users.info": Method(self.users_info),
             "usergroups.users.list": Method(self.usergroup_users),
         }
@@ -127,6 +131,33 @@ class ReadMethods:
         history = self.ws.history(channel.id)
         latest = history[-1].ts if history else None
         return {"channel": channel_json(channel, self.ws.app.bot_user_id, latest)}
+
+    async def list(self, call: ApiCall) -> Json:
+        """conversations.list: channels of the requested `types` the bot can see, by id order."""
+        kinds = {
+            "public_channel": "channel",
+            "private_channel": "group",
+            "im": "im",
+        }
+        wanted = {
+            kinds[t.strip()]
+            for t in (call.str_arg("types") or "public_channel").split(",")
+            if t.strip() in kinds
+        }
+        bot = self.ws.app.bot_user_id
+        channels = [
+            c
+            for c in sorted(self.ws.channels.values(), key=lambda c: c.id)
+            if c.kind in wanted and (c.kind == "channel" or bot in c.members)
+        ]
+        limit = max(1, min(as_int(call.args.get("limit"), 100), 1000))
+        start = _decode_cursor(call.str_arg("cursor"))
+        page = channels[start : start + limit]
+        more = start + limit < len(channels)
+        return {
+            "channels": [channel_json(c, bot) for c in page],
+            "response_metadata": {"next_cursor": _encode_cursor(start + limit) if more else ""},
+        }
 
     async def users_info(self, call: ApiCall) -> Json:
         """users.info."""

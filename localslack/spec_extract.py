@@ -27,6 +27,7 @@ METHODS = (
     "conversations.replies",
     "conversations.history",
     "conversations.info",
+    "conversations.list",
     "users.info",
     "usergroups.users.list",
     "reactions.add",

@@ -16,11 +16,19 @@ from typing import Any
 import structlog
 
 from agents.agent import Agent
+from agents.claims import REMOVED_NOTE, keep_backed
 from agents.llm import Usage
-from agents.results import AgentResult, ApprovalRequest, ToolOutcome, TurnInput
+from agents.results import (
+    AgentResult,
+    ApprovalRequest,
+    RequestedCall,
+    ToolOutcome,
+    TurnInput,
+    money_total,
+)
 from agents.runner import Runner
 from agents.tool import ToolContext
-from router.approvals import ApprovalRules
+from router.approvals import ApprovalRules, Approvers
 from router.decider import Decider
 from router.decision import RouteChoice, RouteDecision
 from router.turn import PendingApproval, Reply, ReplyPart, Turn
@@ -127,13 +135,23 @@ class Supervisor:
         decision = RouteDecision(
             (RouteChoice(approval.agent, 1.0),), "continuity", f"resumed after {approval.id}"
         )
-        return await self._finish(turn, thread.id, decision, [_Ran(result)], None)
+        done = {
+            self._effect(approval.agent, call.tool)
+            for call, each in zip(request.calls, outcome.each(len(request.calls)), strict=True)
+            if each.status == "executed"
+        }
+        return await self._finish(turn, thread.id, decision, [_Ran(result)], None, done)
 
     async def carry_out(self, approval_id: str) -> ToolOutcome:
         """Run an approval already claimed (status approved), exactly once, keyed by its id."""
         approval = await self.store.approvals.get(approval_id)
         if approval is None or approval.status != "approved":
             return ToolOutcome("failed", detail=f"{approval_id} is not approved")
+        if approval.decided_at is not None and approval.decided_at > approval.expires_at:
+            # The claim's compare-and-set forbids this; refuse anyway rather than act late.
+            detail = "approved after it had expired; not run"
+            await self.store.approvals.mark_failed(approval.id, detail)
+            return ToolOutcome("failed", detail=detail)
         agent = self.agents[approval.agent]
         request = _request_of(approval)
         context = ToolContext(
@@ -207,9 +225,15 @@ class Supervisor:
         decision: RouteDecision,
         ran: list[_Ran],
         question: Message | None,
+        done: set[str | None] | None = None,
     ) -> Reply:
-        approvals = [await self._request(turn, r) for item in ran for r in item.result.approvals]
-        parts = [ReplyPart(i.result.agent, i.result.text, i.second_opinion, i.note) for i in ran]
+        approvals = [
+            pending
+            for item in ran
+            for request in item.result.approvals
+            for pending in await self._request(turn, request)
+        ]
+        parts = [self._part(item, approvals, done or set()) for item in ran]
         degraded = any(i.result.degraded for i in ran)
         text = _merge(parts, approvals, degraded)
         usage = sum((i.result.usage for i in ran), Usage())
@@ -237,9 +261,48 @@ class Supervisor:
             message.id,
         )
 
-    async def _request(self, turn: Turn, request: ApprovalRequest) -> PendingApproval:
-        rule = self.approval_rules.for_call(request.agent, request.tool)
-        approval = await self.store.approvals.create(
+    def _effect(self, agent: str, tool_name: str) -> str | None:
+        """The kind of change a tool makes in the world (money, page, ...), if any."""
+        tool = self.agents[agent].tool(tool_name) if agent in self.agents else None
+        effect = tool.metadata.get("effect") if tool else None
+        return str(effect) if effect else None
+
+    def _part(
+        self, item: _Ran, approvals: list[PendingApproval], done: set[str | None]
+    ) -> ReplyPart:
+        """The agent's text, less what it claims happened without a tool having done it."""
+        result = item.result
+        done = done | {
+            self._effect(result.agent, c.name) for c in result.tool_calls if c.status == "ok"
+        }
+        text, removed = keep_backed(result.text, {d for d in done if d}, bool(approvals))
+        if removed:
+            log.warning("reply.unbacked_claim_removed", agent=result.agent)
+            text = f"{text}\n\n{REMOVED_NOTE}".strip()
+        return ReplyPart(result.agent, text, item.second_opinion, item.note)
+
+    async def _request(self, turn: Turn, request: ApprovalRequest) -> list[PendingApproval]:
+        """Store the request as approvals: one per approver rule among its calls (usually one).
+
+        Each carries the turn's key for it, so a turn re-run after a crash finds the approval
+        it asked for before instead of asking again.
+        """
+        groups: dict[Approvers, list[RequestedCall]] = {}
+        for call in request.calls:
+            groups.setdefault(self.approval_rules.for_call(request.agent, call.tool), []).append(
+                call
+            )
+        pending = []
+        for index, (rule, calls) in enumerate(groups.items()):
+            part = ApprovalRequest(request.agent, tuple(calls), request.rationale, request.key)
+            key = request.key if index == 0 else f"{request.key}:{index}"
+            pending.append(await self._store_request(turn, part, rule, key or None))
+        return pending
+
+    async def _store_request(
+        self, turn: Turn, request: ApprovalRequest, rule: Approvers, key: str | None
+    ) -> PendingApproval:
+        approval, created = await self.store.approvals.request(
             NewApproval(
                 channel=turn.channel,
                 thread_ts=turn.thread_ts,
@@ -253,29 +316,37 @@ class Supervisor:
                 required_approvals=max(rule.required, self._tool_requires(request)),
                 expires_at=utcnow() + self.approval_rules.expires_after,
                 team_id=turn.team_id,
+                calls=[c.as_dict() for c in request.calls],
+                request_key=key,
             )
         )
-        await self.store.audit.append(
-            actor=request.agent,
-            action="approval.requested",
-            subject=f"approval:{approval.id}",
-            details={
-                "tool": request.tool,
-                "arguments": request.arguments,
-                "requester": turn.user_id,
-                "thread": f"{turn.channel}:{turn.thread_ts}",
-                "event_id": turn.event_id,
-            },
-        )
-        return PendingApproval(
-            approval.id, request.agent, request.tool, request.summary, request.rationale
-        )
+        if created:
+            await self.store.audit.append(
+                actor=request.agent,
+                action="approval.requested",
+                subject=f"approval:{approval.id}",
+                details={
+                    "tools": [c.tool for c in request.calls],
+                    "arguments": [c.arguments for c in request.calls],
+                    "requester": turn.user_id,
+                    "thread": f"{turn.channel}:{turn.thread_ts}",
+                    "event_id": turn.event_id,
+                },
+            )
+        return _pending(approval)
 
     def _tool_requires(self, request: ApprovalRequest) -> int:
-        """A tool may ask for more approvers for some arguments (a refund above a second limit)."""
-        tool = self.agents[request.agent].tool(request.tool)
-        count = tool.metadata.get("required_approvals") if tool else None
-        return int(count(tool.parse(request.arguments))) if tool and callable(count) else 1
+        """A tool may ask for more approvers for some arguments (a refund above a second limit).
+
+        For a request of several calls, the most any of them asks for.
+        """
+        needed = 1
+        for call in request.calls:
+            tool = self.agents[request.agent].tool(call.tool)
+            count = tool.metadata.get("required_approvals") if tool else None
+            if tool is not None and callable(count):
+                needed = max(needed, int(count(tool.parse(call.arguments))))
+        return needed
 
     async def _holding(
         self, turn: Turn, thread_id: int, decision: RouteDecision, question: Message
@@ -317,23 +388,57 @@ def _merge(parts: list[ReplyPart], approvals: list[PendingApproval], degraded: b
             for p in parts
         ]
     lines += [p.note for p in parts if p.note]
-    told = "\n".join(lines)
-    lines += [f"Waiting for approval: {a.summary}." for a in approvals if a.summary not in told]
+    if approvals:
+        lines.append(pending_text(approvals))
     if degraded:
         lines.append(DEGRADED_NOTE)
     return "\n\n".join(line for line in lines if line)
 
 
-def _request_of(approval: Approval) -> ApprovalRequest:
-    """The stored approval as the agent asked for it; the approval id stands for the call id."""
-    return ApprovalRequest(
+def pending_text(approvals: list[PendingApproval]) -> str:
+    """What is waiting for a human, from the approval rows: the only words the reply uses."""
+    lines = ["⏳ *Waiting for approval.* Nothing of this has been done yet:"]
+    for approval in approvals:
+        if approval.calls:
+            lines += [f"• {summary}" for summary in approval.calls]
+            if approval.total:
+                lines.append(f"  Total: *{approval.total}* (approved or rejected as one)")
+        else:
+            lines.append(f"• {approval.summary}")
+    lines.append("I'll say here what happens once someone decides.")
+    return "\n".join(lines)
+
+
+def _pending(approval: Approval) -> PendingApproval:
+    calls = [RequestedCall.from_dict(c) for c in approval.calls or []]
+    return PendingApproval(
+        approval.id,
         approval.agent,
         approval.tool,
-        approval.arguments,
         approval.summary,
         approval.rationale,
-        approval.id,
+        tuple(c.summary for c in calls) if len(calls) > 1 else (),
+        money_total(calls) if len(calls) > 1 else "",
     )
+
+
+def _request_of(approval: Approval) -> ApprovalRequest:
+    """The stored approval as the agent asked for it; for one call the id stands for its call id.
+
+    Rows from before approvals held lists have no `calls`: their one call is rebuilt from
+    `tool` and `arguments`.
+    """
+    calls = tuple(RequestedCall.from_dict(c) for c in approval.calls or [])
+    if not calls:
+        calls = (RequestedCall(approval.tool, approval.arguments, approval.summary, approval.id),)
+    if len(calls) == 1:
+        only = calls[0]
+        calls = (
+            RequestedCall(
+                only.tool, only.arguments, only.summary, approval.id, only.minor, only.currency
+            ),
+        )
+    return ApprovalRequest(approval.agent, calls, approval.rationale, approval.request_key or "")
 
 
 def _record(decision: RouteDecision) -> RouteRecord:

@@ -31,11 +31,15 @@ class ReplyPart:
 
 @dataclass(frozen=True)
 class PendingApproval:
+    """An approval asked for in this turn, as stored: what the reply says is pending."""
+
     id: str
     agent: str
     tool: str
     summary: str
     rationale: str
+    calls: tuple[str, ...] = ()  # each call's summary, when the request holds several
+    total: str = ""  # the money of all its calls, per currency
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,9 @@
 Every transition is one UPDATE guarded by the expected current state (compare-and-set). Whoever's
 UPDATE changes the row wins; a second click, or a second replica handling the same click, changes
 nothing and learns it lost. "approved" therefore also means "claimed for execution".
+
+Expiry is part of that compare-and-set: the UPDATE to approved also requires `expires_at` to be
+in the future, so a click a moment after the deadline loses whether or not the sweep has run.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ class Outcome(StrEnum):
     RECORDED = "recorded"  # counted, but more distinct approvers are needed
     ALREADY_DECIDED = "already_decided"  # this person had already decided
     NOT_PENDING = "not_pending"  # decided, expired or unknown: nothing to do
+    EXPIRED = "expired"  # past its deadline: this click moved it to expired; announce it
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,8 @@ class NewApproval:
     expires_at: datetime
     required_approvals: int = 1
     team_id: str = ""
+    calls: list[dict[str, Any]] | None = None
+    request_key: str | None = None
 
 
 def new_approval_id() -> str:
@@ -74,48 +80,100 @@ class Approvals:
         self._db = db
 
     async def create(self, new: NewApproval) -> Approval:
+        return (await self.request(new))[0]
+
+    async def request(self, new: NewApproval) -> tuple[Approval, bool]:
+        """The approval, and whether this call created it.
+
+        With a `request_key`, a second create (a turn re-run after a crash) returns the first
+        row instead of asking the approvers twice.
+        """
         row = Approval(id=new_approval_id(), **new.__dict__)
-        async with self._db.write() as session:
-            session.add(row)
-        return row
+        try:
+            async with self._db.write() as session:
+                session.add(row)
+        except IntegrityError:
+            if new.request_key is None:
+                raise
+            existing = await self.by_request_key(new.request_key)
+            if existing is None:
+                raise
+            return existing, False
+        return row, True
+
+    async def by_request_key(self, key: str) -> Approval | None:
+        stmt = select(Approval).where(col(Approval.request_key) == key)
+        async with self._db.read() as session:
+            return (await session.exec(stmt)).first()
 
     async def get(self, approval_id: str) -> Approval | None:
         async with self._db.read() as session:
             return await session.get(Approval, approval_id)
 
     async def transition(
-        self, approval_id: str, from_status: str, to_status: str, **fields: Any
+        self,
+        approval_id: str,
+        from_status: str,
+        to_status: str,
+        *,
+        unexpired_at: datetime | None = None,
+        **fields: Any,
     ) -> bool:
-        """Compare-and-set; True only for the caller whose update moved the row."""
+        """Compare-and-set; True only for the caller whose update moved the row.
+
+        With `unexpired_at`, the row must also still be open at that moment.
+        """
         if (from_status, to_status) not in TRANSITIONS:
             raise InvalidTransitionError(
                 f"{from_status} -> {to_status} is not an approval transition"
             )
-        stmt = (
-            update(Approval)
-            .where(col(Approval.id) == approval_id, col(Approval.status) == from_status)
-            .values(status=to_status, updated_at=utcnow(), **fields)
+        stmt = update(Approval).where(
+            col(Approval.id) == approval_id, col(Approval.status) == from_status
         )
+        if unexpired_at is not None:
+            stmt = stmt.where(col(Approval.expires_at) > unexpired_at)
+        stmt = stmt.values(status=to_status, updated_at=utcnow(), **fields)
         async with self._db.write() as session:
             result = await session.exec(stmt)
             return result.rowcount == 1
 
-    async def approve(self, approval_id: str, user_id: str) -> Outcome:
-        """Count one person's approval; claim the approval when enough people have said yes."""
+    async def approve(
+        self, approval_id: str, user_id: str, *, now: datetime | None = None
+    ) -> Outcome:
+        """Count one person's approval; claim the approval when enough people have said yes.
+
+        Past `expires_at` nothing is counted and the approval is expired instead (the sweep
+        may not have run yet): Outcome.EXPIRED.
+        """
+        now = now or utcnow()
         approval = await self.get(approval_id)
         if approval is None or approval.status != PENDING:
             return Outcome.NOT_PENDING
+        if approval.expires_at <= now:
+            return await self._expire_one(approval_id, now)
         if not await self._decide(approval_id, user_id, "approve", None):
             return Outcome.ALREADY_DECIDED
         if await self._count(approval_id, "approve") < approval.required_approvals:
             return Outcome.RECORDED
         won = await self.transition(
-            approval_id, PENDING, APPROVED, decided_by=user_id, decided_at=utcnow()
+            approval_id, PENDING, APPROVED, unexpired_at=now, decided_by=user_id, decided_at=now
         )
-        return Outcome.APPROVED if won else Outcome.NOT_PENDING
+        if won:
+            return Outcome.APPROVED
+        current = await self.get(approval_id)
+        if current is not None and current.status == PENDING and current.expires_at <= now:
+            return await self._expire_one(approval_id, now)
+        return Outcome.NOT_PENDING
+
+    async def _expire_one(self, approval_id: str, now: datetime) -> Outcome:
+        won = await self.transition(approval_id, PENDING, EXPIRED, decided_at=now)
+        return Outcome.EXPIRED if won else Outcome.NOT_PENDING
 
     async def reject(self, approval_id: str, user_id: str, reason: str | None = None) -> bool:
-        """One rejection is enough; True when this call is the one that rejected it."""
+        """One rejection is enough; True when this call is the one that rejected it.
+
+        A rejection needs no deadline: saying no to an expired request changes nothing.
+        """
         won = await self.transition(
             approval_id, PENDING, REJECTED, decided_by=user_id, decided_at=utcnow(), reason=reason
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Generic, TypeVar
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from storage.columns import utcnow
@@ -24,9 +25,23 @@ class _Records(Generic[RowT]):
         self._db = db
 
     async def _add(self, row: RowT) -> RowT:
-        async with self._db.write() as session:
-            session.add(row)
+        """Insert; a row whose `idempotency_key` exists already is returned instead (a re-run)."""
+        try:
+            async with self._db.write() as session:
+                session.add(row)
+        except IntegrityError:
+            if row.idempotency_key is None:
+                raise
+            existing = await self.by_key(row.idempotency_key)
+            if existing is None:
+                raise
+            return existing
         return row
+
+    async def by_key(self, idempotency_key: str) -> RowT | None:
+        stmt = select(self.model).where(col(self.model.idempotency_key) == idempotency_key)
+        async with self._db.read() as session:
+            return (await session.exec(stmt)).first()
 
     async def get(self, record_id: int) -> RowT | None:
         async with self._db.read() as session:
@@ -73,6 +88,7 @@ class Tickets(_Records[Ticket]):
         category: str = "general",
         priority: str = "normal",
         requester: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Ticket:
         return await self._add(
             Ticket(
@@ -82,6 +98,7 @@ class Tickets(_Records[Ticket]):
                 category=category,
                 priority=priority,
                 requester=requester,
+                idempotency_key=idempotency_key,
             )
         )
 
@@ -97,6 +114,7 @@ class Incidents(_Records[Incident]):
         title: str,
         severity: str = "SEV3",
         commander: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Incident:
         return await self._add(
             Incident(
@@ -105,5 +123,6 @@ class Incidents(_Records[Incident]):
                 title=title,
                 severity=severity,
                 commander=commander,
+                idempotency_key=idempotency_key,
             )
         )

@@ -14,6 +14,7 @@ from storage.memory import Memory
 from storage.outbox import Outbox
 from storage.records import Incidents, Tickets
 from storage.reports import Reports
+from storage.spend import Spending
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Store:
     digests: DigestRuns
     leases: Leases
     reports: Reports
+    spending: Spending
 
     @classmethod
     def over(cls, db: Database) -> Store:
@@ -44,6 +46,7 @@ class Store:
             digests=DigestRuns(db),
             leases=Leases(db),
             reports=Reports(db),
+            spending=Spending(db),
         )
 
     async def close(self) -> None:

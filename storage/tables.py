@@ -139,6 +139,7 @@ class Approval(SQLModel, table=True):
         Index("ix_approvals_status_expires", "status", "expires_at"),
         Index("ix_approvals_created_at", "created_at"),
         Index("ix_approvals_decided_at", "decided_at"),
+        Index("uq_approvals_request_key", "request_key", unique=True),
     )
 
     id: str = Field(primary_key=True, max_length=32)
@@ -164,6 +165,12 @@ class Approval(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime)
     created_at: datetime = _when()
     updated_at: datetime = _when()
+    # Every call the approver sees on the card, in order: approving approves exactly these.
+    # `tool`, `arguments` and `summary` above describe the first, or the list as a whole.
+    calls: list[dict[str, Any]] | None = _json()
+    # The turn's own name for this request (event id, agent, ordinal): a turn re-run after a
+    # crash finds its approval instead of asking twice.
+    request_key: str | None = Field(default=None, max_length=200)
 
 
 class ApprovalDecision(SQLModel, table=True):
@@ -189,6 +196,7 @@ class Ticket(SQLModel, table=True):
     __table_args__ = (
         Index("ix_tickets_status", "status"),
         Index("ix_tickets_created_at", "created_at"),
+        Index("uq_tickets_idempotency_key", "idempotency_key", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -201,6 +209,7 @@ class Ticket(SQLModel, table=True):
     requester: str | None = Field(default=None, max_length=32)
     created_at: datetime = _when()
     updated_at: datetime = _when()
+    idempotency_key: str | None = Field(default=None, max_length=200)  # a re-run finds it
 
 
 class Incident(SQLModel, table=True):
@@ -210,6 +219,7 @@ class Incident(SQLModel, table=True):
     __table_args__ = (
         Index("ix_incidents_status", "status"),
         Index("ix_incidents_created_at", "created_at"),
+        Index("uq_incidents_idempotency_key", "idempotency_key", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -221,6 +231,28 @@ class Incident(SQLModel, table=True):
     commander: str | None = Field(default=None, max_length=32)
     created_at: datetime = _when()
     updated_at: datetime = _when()
+    idempotency_key: str | None = Field(default=None, max_length=200)  # a re-run finds it
+
+
+class Spend(SQLModel, table=True):
+    """Money moved without a human's approval, one row per scope it counts against.
+
+    Approval limits apply to totals: per turn, per customer account and per requester over a
+    rolling window. A call reserves its amount in every scope at once before it runs, so two
+    replicas cannot both spend the last of a limit. `units` are hundredths of a major unit.
+    """
+
+    __tablename__ = "spend"
+    __table_args__ = (
+        UniqueConstraint("key", "scope", name="uq_spend_key_scope"),
+        Index("ix_spend_scope_at", "scope", "created_at"),
+    )
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    key: str = Field(max_length=200)
+    scope: str = Field(max_length=200)
+    units: int = Field(sa_type=BigInteger)
+    created_at: datetime = _when()
 
 
 class AuditEntry(SQLModel, table=True):

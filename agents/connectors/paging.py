@@ -7,7 +7,10 @@ deduplicates on that key itself; a Slack page shows it, so people can tie messag
 
 `PagerDutyPager` speaks the Events API v2 directly with aiohttp (one POST; no SDK needed).
 `SlackPager` posts to an on-call channel through `Notifier`, the narrow interface that ``bot/``
-implements: agents never import Slack code, they are handed something that can post.
+implements: agents never import Slack code, they are handed something that can post. A Slack
+channel does not deduplicate, so the Slack pager tags its post with the dedup key and, before
+posting, looks for a post with that tag: a page re-run after a crash (the process died while
+Slack held the post) finds the first instead of waking someone twice.
 Failures raise `PagingError` with a message that says what to do, because a page that
 silently did not go out is the worst outcome this module can have.
 """
@@ -23,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 import aiohttp
 
 from agents.connectors import ConnectorError
+from agents.mentions import defang
 
 __all__ = [
     "SEVERITIES",
@@ -81,15 +85,23 @@ class Pager(Protocol):
         dedup_key: str,
         details: Mapping[str, object] | None = None,
     ) -> PageResult:
-        """Trigger a page; raise `PagingError` if it may not have reached anyone."""
+        """Trigger a page; raise `PagingError` if it may not have reached anyone.
+
+        At most once per ``dedup_key``: a second call with the same key (a re-run after a
+        crash) must not wake anyone again.
+        """
         ...
 
 
 class Notifier(Protocol):
-    """The one thing ``bot/`` lets an agent do in Slack: post a message to a channel."""
+    """What ``bot/`` lets an agent do in Slack: post to a channel, find its own earlier post."""
 
-    async def post(self, channel: str, text: str) -> str:
-        """Post ``text`` (mrkdwn) to ``channel``; return the message's ts or permalink."""
+    async def post(self, channel: str, text: str, key: str) -> str:
+        """Post ``text`` (mrkdwn) to ``channel`` tagged with ``key``; return the message's ts."""
+        ...
+
+    async def find(self, channel: str, key: str) -> str | None:
+        """The ts of a recent post in ``channel`` tagged with ``key``, if there is one."""
         ...
 
 
@@ -190,8 +202,9 @@ def _explain(status: int, answer: dict[str, Any], text: str) -> str:
 
 
 def _escape(text: str) -> str:
-    """Slack mrkdwn escaping: only ``&``, ``<`` and ``>``, so user text cannot mention anyone."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Slack mrkdwn escaping (``&``, ``<``, ``>``) and ``@here``-style words disarmed: the page
+    mentions the on-call group it means, and nobody the summary or details name."""
+    return defang(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
 
 
 def slack_page_text(
@@ -251,7 +264,15 @@ class SlackPager:
         _check(summary, severity, dedup_key)
         text = slack_page_text(summary, severity, source, dedup_key, details, self._usergroup)
         try:
-            reference = await self._notifier.post(self._channel, text)
+            earlier = await self._notifier.find(self._channel, dedup_key)
+        except Exception as exc:  # cannot tell whether it went out: do not risk a second page
+            raise PagingError(
+                "Slack", f"could not check {self._channel} for an earlier page: {exc}"
+            ) from exc
+        if earlier is not None:
+            return PageResult("slack", earlier, f"posted in {self._channel} (found, not repeated)")
+        try:
+            reference = await self._notifier.post(self._channel, text, dedup_key)
         except Exception as exc:  # any notifier failure means nobody was paged
             raise PagingError("Slack", f"posting to {self._channel} failed: {exc}") from exc
         return PageResult("slack", reference, f"posted in {self._channel}")

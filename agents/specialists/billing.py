@@ -29,7 +29,7 @@ from agents.connectors.billing import (
     format_money,
 )
 from agents.errors import ToolError
-from agents.offline import OfflineRequest, OfflineStep
+from agents.offline import OfflineRequest, OfflineStep, ToolResult
 from agents.specialists.extract import (
     ERROR_STATUSES,
     amounts,
@@ -48,7 +48,7 @@ from agents.specialists.extract import (
     wants_page,
     wants_refund,
 )
-from agents.tool import Risk, Tool, ToolContext, ToolOutput
+from agents.tool import Exposure, Risk, Tool, ToolContext, ToolOutput
 
 T = TypeVar("T")
 
@@ -274,6 +274,30 @@ class BillingTools:
         major = to_major(args.amount_cents, args.currency)
         return Risk.HIGH if major > self.approval_above else Risk.LOW
 
+    async def exposure(self, args: RefundArgs | CreditArgs) -> Exposure:
+        """How much money the call moves and whose: limits apply to the totals of these.
+
+        A refund's account is the invoice's customer, looked up here, so refunds of several
+        invoices of one customer add up; an invoice the ledger cannot find counts on its own.
+        """
+        if isinstance(args, CreditArgs):
+            account = f"customer:{args.customer_id.strip()}"
+        else:
+            number = args.invoice.strip()
+            try:
+                invoice = await self.connector.invoice(number)
+            except ConnectorError:
+                invoice = None
+            account = f"customer:{invoice.customer_id}" if invoice else f"invoice:{number.upper()}"
+        currency = args.currency.upper()
+        return Exposure(
+            major=to_major(args.amount_cents, currency),
+            minor=args.amount_cents,
+            currency=currency,
+            account=account,
+            limit=self.approval_above,
+        )
+
     def required_approvals(self, args: _MoneyArgs) -> int:
         limit = self.two_approvers_above
         major = to_major(args.amount_cents, args.currency)
@@ -387,6 +411,7 @@ class BillingTools:
         approvals: dict[str, Any] = {
             "required_approvals": self.required_approvals,
             "idempotent": True,
+            "effect": "money",
         }
         needs = " Above the approval limit a human must approve first."
         return (
@@ -399,6 +424,7 @@ class BillingTools:
                 risk=self.risk,
                 summarize=refund_summary,
                 metadata=dict(approvals),
+                exposure=self.exposure,
             ),
             Tool(
                 "issue_credit",
@@ -408,6 +434,7 @@ class BillingTools:
                 risk=self.risk,
                 summarize=credit_summary,
                 metadata=dict(approvals),
+                exposure=self.exposure,
             ),
         )
 
@@ -462,9 +489,12 @@ def policy(request: OfflineRequest) -> OfflineStep:
     from an approval the agent is resumed with) is always reported as it is, never assumed.
     """
     text = request.user_text
-    moved = next((r for r in reversed(request.results) if r.name in _MONEY_TOOLS), None)
-    if moved is not None:
-        return OfflineStep(text=_money_reply(request, moved.name, moved.arguments, moved.output))
+    moved = [r for r in request.results if r.name in _MONEY_TOOLS]
+    if len(moved) > 1:
+        return OfflineStep(text=_money_replies(moved))
+    if moved:
+        only = moved[0]
+        return OfflineStep(text=_money_reply(request, only.name, only.arguments, only.output))
     charge = request.result("explain_charge")
     if charge is not None:
         return _after_charge(charge.arguments, charge.output, text)
@@ -643,6 +673,29 @@ def _account_text(
     return "\n".join(lines)
 
 
+def _money_replies(results: list[ToolResult]) -> str:
+    """Several refunds or credits in one turn: how many ended which way, and their money."""
+    by_status: dict[str, list[ToolResult]] = {}
+    for result in results:
+        by_status.setdefault(str(result.output.get("status") or "executed"), []).append(result)
+    lines = []
+    for status, group in by_status.items():
+        money: dict[str, int] = {}
+        for result in group:
+            args = result.arguments
+            currency = str(args.get("currency") or "").upper()
+            money[currency] = money.get(currency, 0) + int(args.get("amount_cents") or 0)
+        total = " + ".join(format_money(v, k) for k, v in sorted(money.items()) if k)
+        what = f"{len(group)} refunds or credits ({total})"
+        if status == "approval_requested":
+            lines.append(f"{what}: nothing has been moved yet.")
+        elif status == "executed":
+            lines.append(f"✅ {what}: done.")
+        else:
+            lines.append(f"{what}: {status.replace('_', ' ')}; nothing moved for these.")
+    return "\n".join(lines)
+
+
 def _money_reply(
     request: OfflineRequest, tool: str, args: dict[str, Any], out: dict[str, Any]
 ) -> str:
@@ -658,14 +711,12 @@ def _money_reply(
     status = out.get("status")
     detail = detail_of(out)
     if status == "approval_requested":
+        # What waits for whom is stated by the supervisor from the approval itself.
         charge = request.result("explain_charge")
         before = (
             f"{charge.output['explanation']}\n\n" if charge and not failed(charge.output) else ""
         )
-        return (
-            f"{before}⏳ *Waiting for approval:* {out.get('summary')}. Nothing has been {done} "
-            "yet; I'll confirm in this thread once someone decides."
-        )
+        return f"{before}Nothing has been {done} yet."
     if status in ERROR_STATUSES:
         return (
             f"I couldn't make the {kind} of {money} to {target}{where}{detail} Nothing was {done}."

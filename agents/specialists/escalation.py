@@ -2,14 +2,13 @@
 
 Paging on-call and opening an incident change something outside the thread, so both tools are
 always high risk: the runner turns them into approval requests and they run only after a human
-clicks Approve. A page carries the approval's idempotency key as its dedup key; a page or an
-incident that already ran under a key is returned from the audit log instead of running again,
-because the Slack pager (unlike PagerDuty) cannot deduplicate a second post by itself.
+clicks Approve. Each effect is exactly once by the key it runs under (the approval's id): a page
+carries it as PagerDuty's dedup key or as the Slack pager's message tag, and incidents and
+tickets are unique by it, so a re-run after a crash finds the first instead of repeating it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -114,23 +113,6 @@ class EscalationTools:
         group = f" (user group {oncall_usergroup})" if oncall_usergroup else ""
         self.oncall = oncall_channel + group
 
-    async def _once(
-        self, ctx: ToolContext, action: str, run: Callable[[], Awaitable[ToolOutput]]
-    ) -> ToolOutput:
-        """Run at most once per idempotency key; a repeat returns the first run's output."""
-        subject = f"tool-run:{ctx.idempotency_key}"
-        for entry in await self.store.audit.history([subject]):
-            if entry.action == action:
-                return {**entry.details.get("output", {}), "repeated": True}
-        output = await run()
-        await self.store.audit.append(
-            actor=ctx.agent or "escalation",
-            action=action,
-            subject=subject,
-            details={"output": output},
-        )
-        return output
-
     async def summarize_thread(self, args: SummarizeArgs, ctx: ToolContext) -> ToolOutput:
         memory = self.store.memory
         thread = await memory.find_thread(ctx.team_id, ctx.channel, ctx.thread_ts)
@@ -146,49 +128,44 @@ class EscalationTools:
         }
 
     async def page_oncall(self, args: PageArgs, ctx: ToolContext) -> ToolOutput:
-        async def page() -> ToolOutput:
-            details = {
-                "thread": f"{ctx.channel} {ctx.thread_ts}",
-                "requested by": ctx.user_id,
-            }
-            if args.service:
-                details["service"] = args.service
-            if args.context:
-                details["summary"] = args.context
-            try:
-                result = await self.pager.page(
-                    f"{args.severity}: {args.summary}",
-                    PAGER_SEVERITY[args.severity],
-                    "switchboard/escalation",
-                    ctx.idempotency_key,
-                    details,
-                )
-            except (ConnectorError, ValueError) as exc:
-                raise ToolError(str(exc)) from exc
-            return {
-                "provider": result.provider,
-                "reference": result.reference,
-                "detail": result.detail,
-                "severity": args.severity,
-            }
-
-        return await self._once(ctx, "escalation.paged", page)
+        details = {
+            "thread": f"{ctx.channel} {ctx.thread_ts}",
+            "requested by": ctx.user_id,
+        }
+        if args.service:
+            details["service"] = args.service
+        if args.context:
+            details["summary"] = args.context
+        try:
+            result = await self.pager.page(
+                f"{args.severity}: {args.summary}",
+                PAGER_SEVERITY[args.severity],
+                "switchboard/escalation",
+                ctx.idempotency_key,
+                details,
+            )
+        except (ConnectorError, ValueError) as exc:
+            raise ToolError(str(exc)) from exc
+        return {
+            "provider": result.provider,
+            "reference": result.reference,
+            "detail": result.detail,
+            "severity": args.severity,
+        }
 
     async def open_incident(self, args: IncidentArgs, ctx: ToolContext) -> ToolOutput:
-        async def open_one() -> ToolOutput:
-            incident = await self.store.incidents.open(
-                channel=ctx.channel,
-                thread_ts=ctx.thread_ts,
-                title=args.title,
-                severity=args.severity,
-            )
-            return {
-                "incident": f"INC-{incident.id}",
-                "title": incident.title,
-                "severity": incident.severity,
-            }
-
-        return await self._once(ctx, "escalation.incident_opened", open_one)
+        incident = await self.store.incidents.open(
+            channel=ctx.channel,
+            thread_ts=ctx.thread_ts,
+            title=args.title,
+            severity=args.severity,
+            idempotency_key=ctx.idempotency_key,
+        )
+        return {
+            "incident": f"INC-{incident.id}",
+            "title": incident.title,
+            "severity": incident.severity,
+        }
 
     async def open_handover_ticket(self, args: HandoverArgs, ctx: ToolContext) -> ToolOutput:
         ticket = await self.store.tickets.open(
@@ -198,6 +175,7 @@ class EscalationTools:
             category="escalation",
             priority=args.priority,
             requester=ctx.user_id or None,
+            idempotency_key=ctx.idempotency_key,
         )
         return {"ticket": f"#{ticket.id}", "priority": ticket.priority, "title": ticket.title}
 
@@ -220,7 +198,8 @@ class EscalationTools:
                 self.page_oncall,
                 risk=Risk.HIGH,
                 summarize=self.page_summary,
-                metadata={"idempotent": True},  # keyed by the approval id (PagerDuty dedup_key)
+                # Keyed by the approval id: PagerDuty's dedup_key, the Slack pager's message tag.
+                metadata={"idempotent": True, "effect": "page"},
             ),
             Tool(
                 "open_incident",
@@ -229,13 +208,15 @@ class EscalationTools:
                 self.open_incident,
                 risk=Risk.HIGH,
                 summarize=lambda a: f"Open a {a.severity} incident: {a.title}",
-                metadata={"idempotent": True},  # a re-run with the same key finds the first
+                # Unique by the approval id: a re-run with the same key finds the first.
+                metadata={"idempotent": True, "effect": "incident"},
             ),
             Tool(
                 "open_handover_ticket",
                 "Open a ticket so a person (support lead, manager) picks this thread up.",
                 HandoverArgs,
                 self.open_handover_ticket,
+                metadata={"effect": "ticket"},
             ),
         )
 
@@ -299,8 +280,8 @@ def _report(summary: dict[str, Any], actions: list[ToolResult]) -> str:
     for action in actions:
         out = action.output
         if out.get("status") == "approval_requested":
-            lines.append(f"⏳ *Waiting for approval:* {out.get('summary')}. Not done yet.")
-        elif out.get("status") in ERROR_STATUSES:
+            continue  # stated by the supervisor from the approval itself
+        if out.get("status") in ERROR_STATUSES:
             lines.append(f"⚠️ I couldn't {action.name.replace('_', ' ')}: {out.get('detail')}")
         elif action.name == "open_handover_ticket":
             lines.append(

@@ -117,6 +117,7 @@ class TriageTools:
             category=args.category,
             priority=args.priority,
             requester=ctx.user_id or None,
+            idempotency_key=ctx.idempotency_key,  # a turn re-run after a crash finds it
         )
         return {
             "ticket": f"#{ticket.id}",
@@ -139,6 +140,7 @@ class TriageTools:
                 "Open a support ticket for this Slack thread.",
                 TicketArgs,
                 self.open_ticket,
+                metadata={"effect": "ticket"},
             ),
         )
 

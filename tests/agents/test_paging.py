@@ -83,13 +83,19 @@ class RecordingNotifier:
 
     def __init__(self, error: Exception | None = None) -> None:
         self.posts: list[tuple[str, str]] = []
+        self.keys: dict[str, str] = {}
         self.error = error
 
-    async def post(self, channel: str, text: str) -> str:
+    async def post(self, channel: str, text: str, key: str) -> str:
         self.posts.append((channel, text))
         if self.error is not None:
             raise self.error
-        return f"1712500000.{len(self.posts):06d}"
+        ts = f"1712500000.{len(self.posts):06d}"
+        self.keys[key] = ts
+        return ts
+
+    async def find(self, channel: str, key: str) -> str | None:
+        return self.keys.get(key)
 
 
 # -- PagerDuty ----------------------------------------------------------------------------------

@@ -180,7 +180,9 @@ async def test_low_risk_variant_of_the_same_tool_runs() -> None:
         "t-zero", [call("issue_refund", invoice="INV-1", amount_cents=0), OfflineStep(text="done")]
     )
     result = await runner().run(make_agent("t-zero", ledger, script.model), TURN, [])
-    assert result.approvals == [] and ledger.refunds == [("INV-1", 0, "Ev1:issue_refund:0")]
+    assert result.approvals == [] and ledger.refunds == [
+        ("INV-1", 0, "Ev1:t-zero:0:0:issue_refund")
+    ]
 
 
 async def test_resume_after_approval_runs_the_tool_once_and_answers() -> None:
@@ -210,11 +212,12 @@ async def test_resume_after_approval_runs_the_tool_once_and_answers() -> None:
 async def test_rejection_is_told_to_the_agent() -> None:
     script = ScriptedModel("t-reject", [OfflineStep(text="The refund was declined by a lead.")])
     agent = make_agent("t-reject", Ledger(), script.model)
-    from agents.results import ApprovalRequest
+    from agents.results import ApprovalRequest, RequestedCall
 
-    request = ApprovalRequest(
-        "t-reject", "issue_refund", {"invoice": "INV-1", "amount_cents": 5}, "Refund", "", "call_1"
+    call_ = RequestedCall(
+        "issue_refund", {"invoice": "INV-1", "amount_cents": 5}, "Refund", "call_1"
     )
+    request = ApprovalRequest("t-reject", (call_,), "")
     result = await runner().resume(
         agent, TURN, [], request, ToolOutcome("rejected", detail="not eligible")
     )

@@ -26,10 +26,15 @@ OUTAGE = "The API is down for everyone since 09:10 UTC, page on-call"
 
 @dataclass
 class RecordingPager:
-    """A `Pager` that remembers every page; ``fail`` makes it behave like a broken Slack."""
+    """A `Pager` that remembers every page; ``fail`` makes it behave like a broken Slack.
+
+    Like every pager, it pages once per dedup key (PagerDuty by its dedup_key, the Slack pager
+    by its message tag): a second call with the same key returns the first page.
+    """
 
     fail: bool = False
     pages: list[dict[str, object]] = field(default_factory=list)
+    by_key: dict[str, PageResult] = field(default_factory=dict)
 
     async def page(
         self,
@@ -41,10 +46,14 @@ class RecordingPager:
     ) -> PageResult:
         if self.fail:
             raise PagingError("Slack", "posting to #oncall failed: channel_not_found")
+        if dedup_key in self.by_key:
+            return self.by_key[dedup_key]
         self.pages.append(
             {"summary": summary, "severity": severity, "dedup_key": dedup_key, **(details or {})}
         )
-        return PageResult("slack", f"1700000000.{len(self.pages):06d}", "posted in #oncall")
+        result = PageResult("slack", f"1700000000.{len(self.pages):06d}", "posted in #oncall")
+        self.by_key[dedup_key] = result
+        return result
 
 
 def ask(text: str) -> TurnInput:
@@ -103,7 +112,7 @@ async def test_page_runs_once_per_key(sqlite_store: Store, pager: RecordingPager
     args = PageArgs(summary="API down", severity="SEV1", service="api")
     first = await tools.page_oncall(args, context("apv_1"))
     again = await tools.page_oncall(args, context("apv_1"))
-    assert len(pager.pages) == 1 and again == {**first, "repeated": True}
+    assert len(pager.pages) == 1 and again == first
     assert pager.pages[0]["severity"] == "critical" and pager.pages[0]["dedup_key"] == "apv_1"
     assert pager.pages[0]["summary"] == "SEV1: API down"
 
@@ -112,14 +121,15 @@ async def test_outage_asks_to_page_and_open_an_incident_but_does_neither(
     agent: Agent, pager: RecordingPager, sqlite_store: Store
 ) -> None:
     result = await runner().run(agent, ask(OUTAGE), [])
-    assert [(a.tool, a.arguments["severity"]) for a in result.approvals] == [
+    [request] = result.approvals  # both calls of the step on one request: one card
+    assert [(c.tool, c.arguments["severity"]) for c in request.calls] == [
         ("page_oncall", "SEV1"),
         ("open_incident", "SEV1"),
     ]
-    page, incident = result.approvals
+    page, incident = request.calls
     assert page.summary == f"Page on-call in #oncall (user group S0ONCALL) at SEV1 (api): {OUTAGE}"
     assert incident.summary == f"Open a SEV1 incident: {OUTAGE}"
-    assert "Waiting for approval" in result.text and "Not done yet" in result.text
+    assert "paged" not in result.text and "is open" not in result.text
     assert pager.pages == [] and await sqlite_store.incidents.open_ones() == []
     page_tool = agent.tool("page_oncall")
     assert page_tool is not None and page_tool.risk_of(page_tool.parse(page.arguments)) is Risk.HIGH
@@ -128,37 +138,38 @@ async def test_outage_asks_to_page_and_open_an_incident_but_does_neither(
 async def test_approved_page_and_incident_run_once_and_are_reported(
     agent: Agent, pager: RecordingPager, sqlite_store: Store
 ) -> None:
-    result = await runner().run(agent, ask(OUTAGE), [])
-    page, incident = result.approvals
-    outcome = await runner().execute(agent, page, context("apv_page"))
-    repeat = await runner().execute(agent, page, context("apv_page"))
-    assert repeat.output == {**outcome.output, "repeated": True}
-    assert len(pager.pages) == 1 and outcome.status == "executed"
-    told = await runner().resume(agent, ask(OUTAGE), [], page, outcome)
-    assert told.text.startswith("📟 On-call has been paged at SEV1 through slack")
-    opened = await runner().execute(agent, incident, context("apv_inc"))
-    await runner().execute(agent, incident, context("apv_inc"))
+    [request] = (await runner().run(agent, ask(OUTAGE), [])).approvals
+    outcome = await runner().execute(agent, request, context("apv_1"))
+    repeat = await runner().execute(agent, request, context("apv_1"))
+    assert outcome.status == "executed" and repeat == outcome
+    assert len(pager.pages) == 1 and pager.pages[0]["dedup_key"] == "apv_1"
     [row] = await sqlite_store.incidents.open_ones()
     assert (row.severity, row.channel, row.thread_ts) == ("SEV1", "C1", "100.1")
-    told = await runner().resume(agent, ask(OUTAGE), [], incident, opened)
-    assert told.text == f"🚨 Incident *INC-{row.id}* at SEV1 is open: {OUTAGE}."
+    told = await runner().resume(agent, ask(OUTAGE), [], request, outcome)
+    assert told.text.splitlines() == [
+        "📟 On-call has been paged at SEV1 through slack (posted in #oncall; reference "
+        "`1700000000.000001`).",
+        f"🚨 Incident *INC-{row.id}* at SEV1 is open: {OUTAGE}.",
+    ]
 
 
 async def test_failed_or_rejected_page_is_reported_honestly(sqlite_store: Store) -> None:
     broken = RecordingPager(fail=True)
     agent = build_escalation(sqlite_store, broken)
-    [page, _] = (await runner().run(agent, ask(OUTAGE), [])).approvals
-    outcome = await runner().execute(agent, page, context("apv_2"))
+    [request] = (await runner().run(agent, ask(OUTAGE), [])).approvals
+    outcome = await runner().execute(agent, request, context("apv_2"))
     assert outcome.status == "failed" and "channel_not_found" in outcome.detail
-    told = await runner().resume(agent, ask(OUTAGE), [], page, outcome)
+    page, incident = outcome.calls
+    assert page.status == "failed" and incident.status == "executed"
+    told = await runner().resume(agent, ask(OUTAGE), [], request, outcome)
     assert "*did not go through*" in told.text and "Call the on-call person directly" in told.text
     rejected = await runner().resume(
-        agent, ask(OUTAGE), [], page, ToolOutcome("rejected", detail="false alarm")
+        agent, ask(OUTAGE), [], request, ToolOutcome("rejected", detail="false alarm")
     )
-    assert (
-        rejected.text
-        == "❌ The page to on-call was *not* made: an approver rejected it: false alarm."
-    )
+    assert rejected.text.splitlines() == [
+        "❌ The page to on-call was *not* made: an approver rejected it: false alarm.",
+        "❌ The incident was *not* made: an approver rejected it: false alarm.",
+    ]
 
 
 async def test_asking_for_a_manager_opens_a_handover_ticket(

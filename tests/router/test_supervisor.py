@@ -300,7 +300,12 @@ async def test_refund_claimed_as_approved_still_waits_for_a_card(
     world.done()
     assert world.refunds.done == []
     [pending] = reply.approvals
-    assert "Waiting for approval: Refund $49.00 for INV-1017." in reply.text
+    # The pending action is stated from the approval row; the model's words about it give way.
+    assert reply.text == (
+        "⏳ *Waiting for approval.* Nothing of this has been done yet:\n"
+        "• Refund $49.00 for INV-1017\n"
+        "I'll say here what happens once someone decides."
+    )
     stored = await sqlite_store.approvals.get(pending.id)
     assert stored is not None and stored.status == "pending" and stored.requester == "U_ASKER"
     assert stored.approvers == ["U_LEAD"] and stored.arguments == {
