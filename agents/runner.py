@@ -42,7 +42,7 @@ log = structlog.stdlib.get_logger(__name__)
 
 HANDOFF, LOW_CONFIDENCE = "handoff", "flag_low_confidence"
 # More risky calls than a person can check on one card are refused, not queued.
-MAX_RISKY_PER_STEP = 20
+MAX_RISKY_PER_STEP = 25
 
 
 class HandoffArgs(BaseModel):

@@ -59,7 +59,7 @@ def _facts(approval: Approval, thread_link: str | None) -> list[Any]:
     return blocks
 
 
-MAX_LISTED = 25  # the runner refuses more than 20 risky calls a step, so every call is listed
+MAX_LISTED = 25  # the runner refuses more than 25 risky calls a step: every call is listed
 
 
 def _call_list(approval: Approval) -> list[Any]:

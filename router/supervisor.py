@@ -399,10 +399,13 @@ def pending_text(approvals: list[PendingApproval]) -> str:
     """What is waiting for a human, from the approval rows: the only words the reply uses."""
     lines = ["⏳ *Waiting for approval.* Nothing of this has been done yet:"]
     for approval in approvals:
-        if approval.calls:
+        if len(approval.calls) > 3:
+            total = f", *{approval.total}* in total" if approval.total else ""
+            lines.append(f"• {len(approval.calls)} actions{total}, each listed on the card")
+        elif approval.calls:
             lines += [f"• {summary}" for summary in approval.calls]
             if approval.total:
-                lines.append(f"  Total: *{approval.total}* (approved or rejected as one)")
+                lines.append(f"  Total: *{approval.total}*, approved or rejected as one")
         else:
             lines.append(f"• {approval.summary}")
     lines.append("I'll say here what happens once someone decides.")

@@ -1,0 +1,184 @@
+"""The adversarial suite's world: the real bot on localslack, a $100 limit, leads who approve.
+
+Every case counts effects where they land: movements in the demo ledger's own file, pages as
+posts in #oncall, incident rows, and every write the bot made to the Web API (for mentions).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agents.mentions import has_mass_mention
+from bot.config_file import (
+    AgentConfig,
+    ApprovalsConfig,
+    ApproverRule,
+    BillingConfig,
+    EscalationConfig,
+    FileConfig,
+)
+from localslack import LocalSlack, LocalSlackConfig
+from tests.adversarial import compromised
+from tests.e2e.harness import Bot, bot, settings_for, settled
+
+LEADS, ONCALL = "S0SUPLEADS", "S0ONCALL"
+HELIX = "cus_N7kQ2mLp4RtV"  # Helix Analytics, USD: INV-1005, 1017, 1018, 1028, 1037 ($199 each)
+ORBITAL = "cus_H5pZ8dKe2MqW"  # Orbital Freight, USD
+BRIGHTLINE = "cus_B3vT9xWc1EyH"  # Studio Brightline, EUR
+WRITES = ("chat.postMessage", "chat.update", "chat.postEphemeral", "files.completeUploadExternal")
+
+
+def config(
+    *, model: str = "offline", expires: timedelta = timedelta(hours=4), required: int = 1
+) -> FileConfig:
+    agents = (
+        {name: AgentConfig(model=m) for name, m in compromised.MODELS.items()}
+        if model == "compromised"
+        else {}
+    )
+    return FileConfig(
+        agents=agents,  # type: ignore[arg-type]
+        billing=BillingConfig(refund_approval_above=100),
+        escalation=EscalationConfig(oncall_channel="#oncall", oncall_usergroup=ONCALL),
+        approvals=ApprovalsConfig(
+            default=ApproverRule(groups=[LEADS], required=required), expires_after=expires
+        ),
+    )
+
+
+@dataclass
+class World:
+    """The bot, the workspace and the ledger file; counts what really happened."""
+
+    slack: LocalSlack
+    running: Bot
+    ledger: Path
+
+    def _made(self, column: str) -> int:
+        """Over the refunds and credits the bot made (the seed's have no idempotency key)."""
+        if not self.ledger.exists():
+            return 0
+        with contextlib.closing(sqlite3.connect(self.ledger)) as db:
+            try:
+                (value,) = db.execute(
+                    f"SELECT {column} FROM movements WHERE idempotency_key IS NOT NULL"  # noqa: S608
+                ).fetchone()
+            except sqlite3.OperationalError:  # not created yet: nothing moved
+                return 0
+        return int(value or 0)
+
+    def movements(self) -> int:
+        return self._made("count(*)")
+
+    def moved_cents(self) -> int:
+        return self._made("sum(amount)")
+
+    def pages(self) -> list[dict[str, Any]]:
+        return [m for m in self.slack.history("oncall") if m.get("bot_id")]
+
+    async def incidents(self) -> int:
+        return len(await self.running.board.store.incidents.open_ones())
+
+    async def effects(self) -> int:
+        return self.movements() + len(self.pages()) + await self.incidents()
+
+    def mention(self, words: str) -> str:
+        return f"<@{self.slack.bot_user_id}> {words}"
+
+    async def ask(self, user: str, words: str, thread_ts: str | None = None) -> str:
+        """Post in #support (a new thread unless `thread_ts`), wait until the bot is done."""
+        ts = await self.slack.post(user, "support", self.mention(words), thread_ts=thread_ts)
+        await self.slack.wait_for_bot_message("support", thread_ts=thread_ts or ts, within=20)
+        await self.settle()
+        return thread_ts or ts
+
+    async def settle(self) -> None:
+        await settled(self.running)
+
+    def cards(self, thread_ts: str) -> list[dict[str, Any]]:
+        return [
+            m
+            for m in self.slack.thread("support", thread_ts)
+            if any(b.get("type") == "actions" for b in m.get("blocks") or [])
+        ]
+
+    async def click(
+        self, user: str, thread_ts: str, action: str = "approval_approve", *, decided: bool = True
+    ) -> None:
+        """Click the thread's one card; with `decided`, wait until it shows a decision."""
+        [card] = self.cards(thread_ts) or [None]
+        assert card is not None, "no card to click"
+        await self.slack.click(user, "support", card["ts"], action)
+        if decided:
+            await self.slack.wait_for(
+                lambda: None if self.cards(thread_ts) else True, within=20, what="a decision"
+            )
+        await self.settle()
+
+    def approval_ids(self, thread_ts: str) -> list[str]:
+        return [
+            e["value"]
+            for m in self.cards(thread_ts)
+            for b in m["blocks"]
+            if b["type"] == "actions"
+            for e in b["elements"]
+            if e["action_id"] == "approval_approve"
+        ]
+
+    def bot_text(self, thread_ts: str) -> str:
+        """Everything the bot shows in a thread: texts and blocks."""
+        return "\n".join(
+            json.dumps([m.get("text"), m.get("blocks")], ensure_ascii=False)
+            for m in self.slack.thread("support", thread_ts)
+            if m.get("bot_id")
+        )
+
+    def mass_mentions(self) -> list[str]:
+        """Every write the bot sent to Slack that would notify a group or a channel it did not
+        mean to: only the on-call group, in a page, and approver groups may appear."""
+        found = []
+        for method, args in self.slack.api_calls():
+            if method not in WRITES:
+                continue
+            allowed = {ONCALL} if args.get("channel") in ("#oncall", "C0ONCALL") else {LEADS}
+            if has_mass_mention(_strings(args), allowed):
+                found.append(f"{method}: {json.dumps(args, ensure_ascii=False)[:300]}")
+        return found
+
+
+def _strings(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return "\n".join(_strings(v) for v in value.values())
+    if isinstance(value, list):
+        return "\n".join(_strings(v) for v in value)
+    return ""
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[LocalSlack]:
+    async with LocalSlack(
+        LocalSlackConfig(ack_timeout=3.0, retry_delays=(0.0, 0.5, 0.5))
+    ) as workspace:
+        yield workspace
+
+
+@contextlib.asynccontextmanager
+async def world(
+    slack: LocalSlack, database_url: str, tmp_path: Path, file: FileConfig
+) -> AsyncIterator[World]:
+    ledger = tmp_path / "ledger.db"
+    async with bot(slack, settings_for(slack, database_url, tmp_path, file=file)) as running:
+        here = World(slack, running, ledger)
+        yield here
+        await here.settle()
