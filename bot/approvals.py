@@ -9,6 +9,7 @@ through the outbox like every other message.
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -17,7 +18,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from agents.results import ToolOutcome
 from bot.approvers import GroupMembers, describe
-from bot.cards import card_text, decided_card, pending_card, when
+from bot.cards import card_text, decided_card, pending_card
+from bot.outcomes import DECIDED, expired_words, final_line, outcome_of
 from bot.render import attribution, reply_messages, safe_mrkdwn
 from bot.sender import Sender
 from bot.turns import DM_THREAD
@@ -30,6 +32,7 @@ from storage.store import Store
 from storage.tables import Approval
 
 log = structlog.stdlib.get_logger(__name__)
+RECENT = timedelta(days=2)  # how far back start-up looks for decisions left half-announced
 
 
 class ApprovalDesk:
@@ -146,7 +149,7 @@ class ApprovalDesk:
         await self._audit(user, f"approval.{outcome.value}", approval, {"click": click})
         if outcome is Outcome.EXPIRED:
             await self._expired(approval)
-            return await self._say(approval, user, _expired_words(approval), click)
+            return await self._say(approval, user, expired_words(approval), click)
         if outcome is Outcome.NOT_PENDING:
             return await self._say(approval, user, await self._already(approval), click)
         if outcome is Outcome.ALREADY_DECIDED:
@@ -180,32 +183,19 @@ class ApprovalDesk:
         if not await self.store.approvals.reject(approval.id, user, reason):
             return await self._say(approval, user, await self._already(approval), click)
         await self._audit(user, "approval.rejected", approval, {"reason": reason})
-        why = f": {safe_mrkdwn(reason)}" if reason else ""
-        await self._update_card(
-            approval,
-            f":x: Rejected by <@{user}> at {when(utcnow())}{why}. Nothing was done.",
-            "rejected",
-        )
-        await self._resume(
-            approval, ToolOutcome("rejected", detail=reason or f"rejected by {user}")
-        )
+        await self._settle(approval.id)
         return "Rejected."
 
     async def _already(self, approval: Approval) -> str:
         current = await self.store.approvals.get(approval.id)
         if current is not None and current.status == "expired":
-            return _expired_words(current)
+            return expired_words(current)
         return f"This was already {current.status if current else 'decided'}."
 
     async def _expired(self, approval: Approval) -> None:
         """This caller moved the approval to expired: say so on the card and in the thread."""
         await self._audit("switchboard", "approval.expired", approval, {})
-        await self._update_card(
-            approval,
-            f":hourglass: Expired at {when(approval.expires_at)}. Nothing was done.",
-            "expired",
-        )
-        await self._resume(approval, ToolOutcome("expired", detail="nobody decided in time"))
+        await self._settle(approval.id)
 
     async def execute(self, approval_id: str, *, approved_by: str) -> ToolOutcome:
         """Run a claimed approval once, record it, update the card and let the agent reply."""
@@ -216,15 +206,24 @@ class ApprovalDesk:
         await self._audit(
             approved_by, action, approval, {"output": outcome.output, "detail": outcome.detail}
         )
-        result = _result_words(outcome)
-        verb = (
-            ":white_check_mark: Approved" if outcome.status == "executed" else ":warning: Approved"
-        )
-        await self._update_card(
-            approval, f"{verb} by <@{approved_by}> at {when(utcnow())}: {result}", "final"
-        )
-        await self._resume(approval, outcome)
+        await self._settle(approval_id)
         return outcome
+
+    async def _settle(self, approval_id: str) -> None:
+        """After a decision: the card's last line and the agent's follow-up, each once.
+
+        Both come from the row, so a restart can finish what a crash interrupted: the card
+        update is deduplicated by its outbox key, and the follow-up runs only if its first
+        message was never queued.
+        """
+        approval = await self.store.approvals.get(approval_id)
+        if approval is None or approval.status not in DECIDED:
+            return
+        line, key = final_line(approval)
+        if await self.store.outbox.by_key(f"card:{approval.id}:{key}") is None:
+            await self._update_card(approval, line, key)
+        if await self.store.outbox.by_key(f"resume:{approval.id}:0") is None:
+            await self._resume(approval, outcome_of(approval))
 
     async def _clicked(
         self,
@@ -288,8 +287,8 @@ class ApprovalDesk:
     async def _resume(self, approval: Approval, outcome: ToolOutcome) -> None:
         reply = await self.supervisor.resume(approval.id, outcome)
         context = attribution(reply.agent, "approval", 1.0, reply.degraded)
-        for index, (text, blocks) in enumerate(reply_messages(reply.text, context)):
-            await self.store.outbox.enqueue(
+        await self.store.outbox.enqueue_many(
+            [
                 Outgoing(
                     f"resume:{approval.id}:{index}",
                     approval.channel,
@@ -297,7 +296,9 @@ class ApprovalDesk:
                     blocks,
                     thread_ts=_thread(approval),
                 )
-            )
+                for index, (text, blocks) in enumerate(reply_messages(reply.text, context))
+            ]
+        )
         self.sender.notify()
 
     async def _audit(
@@ -327,11 +328,13 @@ class ApprovalDesk:
                 log.exception("approvals.sweep_failed")
 
     async def reconcile(self) -> None:
-        """Approvals claimed but not known to have run, when the process died in between.
+        """At start-up, finish what a crash interrupted, each step at most once.
 
-        A tool whose side effect is keyed by the approval id (a ledger refund, a PagerDuty
-        dedup key) is run again with that key, which finds the earlier run instead of repeating
+        Approvals claimed but not known to have run: a tool whose side effect is keyed by the
+        approval id (a ledger refund, a PagerDuty dedup key, the Slack pager's tag, an incident
+        row) is run again with that key, which finds the earlier effect instead of repeating
         it. Any other tool is not run again: the approval is marked failed and the thread told.
+        Decided approvals whose card or follow-up never went out get them now.
         """
         for approval in await self.store.approvals.in_status("approved"):
             agent = self.supervisor.agents.get(approval.agent)
@@ -344,33 +347,10 @@ class ApprovalDesk:
             detail = "interrupted by a restart before its result was recorded; not run again"
             if await self.store.approvals.mark_failed(approval.id, detail):
                 await self._audit("switchboard", "approval.failed", approval, {"detail": detail})
-                await self._update_card(
-                    approval,
-                    f":warning: {detail.capitalize()}. Please check and redo by hand.",
-                    "final",
-                )
-                await self._resume(approval, ToolOutcome("failed", detail=detail))
+                await self._settle(approval.id)
+        for approval in await self.store.approvals.decided_since(utcnow() - RECENT):
+            await self._settle(approval.id)
 
 
 def _thread(approval: Approval) -> str | None:
     return None if approval.thread_ts == DM_THREAD else approval.thread_ts
-
-
-def _expired_words(approval: Approval) -> str:
-    return f"This request expired at {when(approval.expires_at)}. Nothing was done."
-
-
-def _result_words(outcome: ToolOutcome) -> str:
-    """One line for the card: what the tool reports it did, in its own words when it has them."""
-    if outcome.calls:
-        done = sum(1 for o in outcome.calls if o.status == "executed")
-        words = f"{done} of {len(outcome.calls)} done"
-        return words + (f"; failed: {safe_mrkdwn(outcome.detail)}" if outcome.detail else "")
-    if outcome.status != "executed":
-        return f"it failed ({safe_mrkdwn(outcome.detail)})"
-    output = outcome.output
-    for key in ("description", "detail", "summary"):
-        if output.get(key):
-            return safe_mrkdwn(str(output[key]))
-    ids = [str(output[k]) for k in ("movement", "reference", "incident", "ticket") if output.get(k)]
-    return "done" + (f" ({', '.join(ids)})" if ids else "")

@@ -166,7 +166,9 @@ class Supervisor:
         if outcome.status == "executed":
             await self.store.approvals.mark_executed(approval.id, outcome.output)
         else:
-            await self.store.approvals.mark_failed(approval.id, outcome.detail)
+            await self.store.approvals.mark_failed(
+                approval.id, outcome.detail, outcome.output or None
+            )
         return outcome
 
     async def _run(

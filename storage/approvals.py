@@ -151,10 +151,11 @@ class Approvals:
             return Outcome.NOT_PENDING
         if approval.expires_at <= now:
             return await self._expire_one(approval_id, now)
-        if not await self._decide(approval_id, user_id, "approve", None):
-            return Outcome.ALREADY_DECIDED
+        counted = await self._decide(approval_id, user_id, "approve", None)
         if await self._count(approval_id, "approve") < approval.required_approvals:
-            return Outcome.RECORDED
+            return Outcome.RECORDED if counted else Outcome.ALREADY_DECIDED
+        # Enough people said yes. If this person's yes was recorded before (a crash came
+        # between recording it and claiming), the claim is made now rather than never.
         won = await self.transition(
             approval_id, PENDING, APPROVED, unexpired_at=now, decided_by=user_id, decided_at=now
         )
@@ -184,8 +185,27 @@ class Approvals:
     async def mark_executed(self, approval_id: str, result: dict[str, Any]) -> bool:
         return await self.transition(approval_id, APPROVED, EXECUTED, result=result)
 
-    async def mark_failed(self, approval_id: str, error: str) -> bool:
-        return await self.transition(approval_id, APPROVED, FAILED, error=error[:2000])
+    async def mark_failed(
+        self, approval_id: str, error: str, result: dict[str, Any] | None = None
+    ) -> bool:
+        """`result` keeps what did run when some calls of a request failed."""
+        return await self.transition(
+            approval_id, APPROVED, FAILED, error=error[:2000], result=result
+        )
+
+    async def decided_since(self, since: datetime, *, limit: int = 1000) -> list[Approval]:
+        """Approvals decided (executed, failed, rejected, expired) since then, oldest first."""
+        stmt = (
+            select(Approval)
+            .where(
+                col(Approval.status).in_([EXECUTED, FAILED, REJECTED, EXPIRED]),
+                col(Approval.decided_at) >= since,
+            )
+            .order_by(col(Approval.decided_at))
+            .limit(limit)
+        )
+        async with self._db.read() as session:
+            return list((await session.exec(stmt)).all())
 
     async def set_card(self, approval_id: str, channel: str, ts: str) -> None:
         stmt = (
