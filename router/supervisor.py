@@ -388,6 +388,7 @@ def _merge(parts: list[ReplyPart], approvals: list[PendingApproval], degraded: b
         lines = [
             f"*{p.agent.title()}{' (second opinion)' if p.second_opinion else ''}:* {p.text}"
             for p in parts
+            if p.text
         ]
     lines += [p.note for p in parts if p.note]
     if approvals:
