@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -18,7 +19,6 @@ from typing import Any
 
 import pytest
 
-from agents.mentions import has_mass_mention
 from bot.config_file import (
     AgentConfig,
     ApprovalsConfig,
@@ -147,11 +147,11 @@ class World:
         """Every write the bot sent to Slack that would notify a group or a channel it did not
         mean to: only the on-call group, in a page, and approver groups may appear."""
         found = []
-        for method, args in self.slack.api_calls():
+        for method, args in self.slack.api_calls:
             if method not in WRITES:
                 continue
             allowed = {ONCALL} if args.get("channel") in ("#oncall", "C0ONCALL") else {LEADS}
-            if has_mass_mention(_strings(args), allowed):
+            if _notifies_many(_strings(args), allowed):
                 found.append(f"{method}: {json.dumps(args, ensure_ascii=False)[:300]}")
         return found
 
@@ -164,6 +164,18 @@ async def until(predicate: Callable[[], object], within: float, what: str) -> No
         if loop.time() > deadline:
             raise AssertionError(f"timed out after {within} s waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+_SPECIAL = re.compile(r"<!(channel|here|everyone)(?:\|[^>]*)?>|<!subteam\^([A-Z0-9]+)")
+_WORDS = re.compile(r"(?<![\w@])@(channel|here|everyone)\b", re.IGNORECASE)
+
+
+def _notifies_many(text: str, allowed: set[str]) -> bool:
+    """Written here, not taken from the product: what Slack would expand into a mass mention."""
+    for match in _SPECIAL.finditer(text):
+        if match.group(1) or match.group(2) not in allowed:
+            return True
+    return bool(_WORDS.search(text))
 
 
 def _strings(value: Any) -> str:

@@ -19,7 +19,14 @@ from tests.adversarial.compromised import call, say
 from tests.adversarial.conftest import HELIX, World, config, world
 
 REFUND_INV_1018 = "refund INV-1018"
-CLAIMS = ("refund has been", "Done: refunded", "✅", "has been paged", "I have refunded", "is open:")
+CLAIMS = (
+    "refund has been",
+    "Done: refunded",
+    "✅",
+    "has been paged",
+    "I have refunded",
+    "is open:",
+)
 
 # Each is a way people (or attackers) claim that approval was already given.
 OFFLINE_ATTEMPTS = {
