@@ -190,8 +190,9 @@ def _strings(value: Any) -> str:
 
 @pytest.fixture
 async def slack() -> AsyncIterator[LocalSlack]:
+    """Slack's pacing is off: these cases count effects, and the e2e tests cover 429s."""
     async with LocalSlack(
-        LocalSlackConfig(ack_timeout=3.0, retry_delays=(0.0, 0.5, 0.5))
+        LocalSlackConfig(ack_timeout=3.0, retry_delays=(0.0, 0.5, 0.5), rate_limits_enabled=False)
     ) as workspace:
         yield workspace
 

@@ -217,7 +217,7 @@ async def test_a_click_for_another_user_than_the_signer_cannot_be_forged_unsigne
 ) -> None:
     _, card, approval_id = await card_of(w)
     body = payload(approval_id, "U0ALICE", card, "approval_approve")
-    assert await send(w, body, secret="not-the-signing-secret") == 401  # noqa: S106
+    assert await send(w, body, secret="not-the-signing-secret") == 401
     await w.settle()
     assert w.movements() == 0
 

@@ -1,0 +1,178 @@
+"""Kill the bot between every two writes of an approval's life: each effect happens exactly once.
+
+A `Crasher` stands in for kill -9 inside the process: from the n-th database write (or right
+after a side effect returns) every write fails, so nothing more is recorded; the bot is then
+stopped and a new one started on the same database, ledger and workspace, as after a restart.
+Each case sweeps n over every write of the scenario, so every gap between two writes is hit.
+A real SIGKILL of a real process, while Slack holds the page, is in test_kill.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from localslack import LocalSlack
+from storage.database import Database
+from tests.adversarial.conftest import World, config
+from tests.e2e.harness import bot, settings_for
+
+
+class Killed(Exception):  # noqa: N818 (a kill, not an error)
+    """The process died here."""
+
+
+class Crasher:
+    """Counts writes and side effects; from the `at`-th on, each one raises `Killed`."""
+
+    def __init__(self, at: int) -> None:
+        self.at = at
+        self.count = 0
+        self.fired = asyncio.Event()
+
+    def tick(self) -> None:
+        self.count += 1
+        if self.count >= self.at:
+            self.fired.set()
+            raise Killed(f"killed at step {self.at}")
+
+
+def arm(db: Database, crasher: Crasher) -> None:
+    """Every non-urgent write of this database goes through the crasher first."""
+    write, hot_write = db.write, db.hot_write
+
+    @contextlib.asynccontextmanager
+    async def crashing_write(*, urgent: bool = False) -> AsyncIterator[Any]:
+        if not urgent:
+            crasher.tick()
+        async with write(urgent=urgent) as session:
+            yield session
+
+    async def crashing_hot_write(work: Callable[..., Any]) -> Any:
+        crasher.tick()
+        return await hot_write(work)
+
+    db.write = crashing_write  # type: ignore[method-assign]
+    db.hot_write = crashing_hot_write  # type: ignore[method-assign]
+
+
+def after(obj: Any, name: str, crasher: Crasher) -> None:
+    """A crash right after `obj.name(...)` returns: the effect happened, nothing recorded it."""
+    original = getattr(obj, name)
+
+    async def effect(*args: Any, **kwargs: Any) -> Any:
+        result = await original(*args, **kwargs)
+        crasher.tick()
+        return result
+
+    setattr(obj, name, effect)
+
+
+@dataclass
+class Count:
+    """What one life of an approval left behind, counted by the last bot standing."""
+
+    steps: int
+    crashed: bool
+    movements: int
+    pages: int
+    incidents: int
+    cards_asking: int
+    follow_ups: int
+
+
+def follow_ups(w: World, thread: str) -> int:
+    return sum(
+        1
+        for m in w.slack.thread("support", thread)
+        if m.get("bot_id") and "after the approval decision" in str(m.get("blocks"))
+    )
+
+
+async def count(w: World, thread: str, crasher: Crasher) -> Count:
+    await w.slack.wait_for(lambda: follow_ups(w, thread) or None, within=20, what="a follow-up")
+    await w.settle()
+    return Count(
+        crasher.count,
+        crasher.fired.is_set(),
+        w.movements(),
+        len([p for p in w.pages() if thread in p["text"]]),
+        len(await w.running.board.store.incidents.for_thread("C0SUPPORT", thread)),
+        len(w.cards(thread)),
+        follow_ups(w, thread),
+    )
+
+
+Hooks = Callable[[Any, Crasher], None]
+
+
+def refund_effect(board: Any, crasher: Crasher) -> None:
+    tools = board.supervisor.agents["billing"].tool("issue_refund").run.__self__
+    after(tools.connector, "refund", crasher)
+
+
+def page_effect(board: Any, crasher: Crasher) -> None:
+    tools = board.supervisor.agents["escalation"].tool("page_oncall").run.__self__
+    after(tools.pager._notifier, "post", crasher)
+
+
+async def life(slack: LocalSlack, tmp: Path, at: int, words: str, hooks: Hooks) -> Count:
+    """Ask, arm the crasher at step `at`, click Approve; after a crash, restart the bot (and
+    click again if the card still asks: the click died with the process), then count."""
+    settings = settings_for(slack, f"sqlite:///{tmp / 'bot.db'}", tmp, file=config())
+    crasher = Crasher(at)
+    async with bot(slack, settings) as first:
+        w = World(slack, first, tmp / "ledger.db")
+        thread = await w.ask("bob", words)
+        arm(first.board.store.db, crasher)
+        hooks(first.board, crasher)
+        [card] = w.cards(thread)
+        await slack.click("alice", "support", card["ts"], "approval_approve")
+        decided = asyncio.ensure_future(
+            slack.wait_for(lambda: follow_ups(w, thread) or None, within=20, what="a follow-up")
+        )
+        crashed = asyncio.ensure_future(crasher.fired.wait())
+        await asyncio.wait([decided, crashed], return_when=asyncio.FIRST_COMPLETED)
+        decided.cancel()
+        crashed.cancel()
+        if not crasher.fired.is_set():
+            return await count(w, thread, crasher)
+    async with bot(slack, settings, lease=timedelta(seconds=1)) as second:
+        again = World(slack, second, tmp / "ledger.db")
+        await again.settle()
+        if again.cards(thread):
+            await again.click("alice", thread)
+        return await count(again, thread, crasher)
+
+
+REFUND = "Please refund the double charge on INV-1018"
+PAGE = "The API is down for everyone since 09:10, page on-call"
+
+
+@pytest.mark.parametrize(
+    ("words", "hooks", "expected"),
+    [(REFUND, refund_effect, (1, 0, 0)), (PAGE, page_effect, (0, 1, 1))],
+    ids=["refund", "page_and_incident"],
+)
+async def test_a_crash_at_every_step_of_an_approval_gives_each_effect_once(
+    slack: LocalSlack, tmp_path: Path, words: str, hooks: Hooks, expected: tuple[int, ...]
+) -> None:
+    at, steps = 1, 10**6
+    while at <= steps:
+        tmp = tmp_path / f"at{at}"
+        tmp.mkdir()
+        result = await life(slack, tmp, at, words, hooks)
+        if not result.crashed:
+            steps = result.steps  # a clean run: the scenario has this many steps in all
+        where = f"crash at step {at} of {result.steps}"
+        assert (result.movements, result.pages, result.incidents) == expected, where
+        assert (result.cards_asking, result.follow_ups) == (0, 1), where
+        at += 1
+    assert steps > 5  # the sweep reached every gap of a real execution
