@@ -27,6 +27,7 @@ from .models import Json, Message
 from .ratelimit import RateLimitHit
 from .server import Components
 from .state import Workspace
+from .webapi import Hold
 
 
 class LocalSlack:
@@ -216,6 +217,12 @@ class LocalSlack:
     async def react(self, user: str, channel: str, ts: str, name: str, add: bool = True) -> None:
         """A person adds (or removes) a reaction."""
         self.parts.actions.react(user, channel, ts, name, add)
+
+    def hold(self, method: str, channel: str | None = None) -> Hold:
+        """Carry out `method` calls (in `channel`) but hold their answers until released."""
+        held = Hold(method, channel)
+        self.parts.webapi.holds.append(held)
+        return held
 
     # ----- reading -----------------------------------------------------------------------
     def thread(self, channel: str, thread_ts: str) -> list[Json]:

@@ -9,11 +9,12 @@ arguments sent as form strings (``blocks``, ``metadata``) are decoded. Then: aut
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from aiohttp import web
@@ -53,6 +54,26 @@ class ApiCall:
 Handler = Callable[[ApiCall], Awaitable[Json]]
 
 
+@dataclass
+class Hold:
+    """Calls of `method` (in `channel`, if given) are carried out, but their answer waits.
+
+    This is the moment a crash test needs: Slack has posted the message, and the app has not
+    heard back yet. `reached` is set when a call is held; `release()` lets the answers go.
+    """
+
+    method: str
+    channel: str | None = None
+    reached: asyncio.Event = field(default_factory=asyncio.Event)
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def matches(self, method: str, names: tuple[str, ...]) -> bool:
+        return method == self.method and (self.channel is None or self.channel in names)
+
+    def release(self) -> None:
+        self.released.set()
+
+
 @dataclass(frozen=True)
 class Method:
     """A served method: its handler and the token type it accepts."""
@@ -69,6 +90,7 @@ class WebApi:
         self.limiter = limiter
         self.methods: dict[str, Method] = {}
         self.calls: deque[tuple[str, Json]] = deque(maxlen=10_000)
+        self.holds: list[Hold] = []
 
     def register(self, methods: dict[str, Method]) -> None:
         """Add handlers (each module contributes its own table)."""
@@ -87,10 +109,20 @@ class WebApi:
             self._pace(name, args)
             body = await method.handler(ApiCall(name, args, token_kind, request))
             self.calls.append((name, args))
+            await self._held(name, args)
             return web.json_response({"ok": True, **body}, headers=self._headers(token_kind))
         except ApiCallError as failure:
             self.calls.append((name, {"error": failure.error}))
             return web.json_response(failure.body(), status=failure.status, headers=failure.headers)
+
+    async def _held(self, name: str, args: dict[str, Any]) -> None:
+        ref = str(args.get("channel") or "")
+        channel = self.ws.find_channel(ref) if ref else None
+        names = (ref, ref.lstrip("#")) + ((channel.id, channel.name) if channel else ())
+        for hold in self.holds:
+            if hold.matches(name, names):
+                hold.reached.set()
+                await hold.released.wait()
 
     def _authenticate(self, token: str | None, method: Method) -> TokenKind:
         if not token:
