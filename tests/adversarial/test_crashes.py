@@ -176,3 +176,47 @@ async def test_a_crash_at_every_step_of_an_approval_gives_each_effect_once(
         assert (result.cards_asking, result.follow_ups) == (0, 1), where
         at += 1
     assert steps > 5  # the sweep reached every gap of a real execution
+
+
+async def turn_life(slack: LocalSlack, tmp: Path, at: int, words: str) -> tuple[int, bool, World]:
+    """Post a request with the crasher armed from the first write of the turn; restart after a
+    crash (the inbox row's lease lapses, the turn runs again). Returns steps, crashed, world."""
+    settings = settings_for(slack, f"sqlite:///{tmp / 'bot.db'}", tmp, file=config())
+    crasher = Crasher(at)
+    lease = timedelta(seconds=1)
+    async with bot(slack, settings, lease=lease) as first:
+        w = World(slack, first, tmp / "ledger.db")
+        arm(first.board.store.db, crasher)
+        ts = await slack.post("bob", "support", w.mention(words))
+        replied = asyncio.ensure_future(
+            slack.wait_for(lambda: w.cards(ts) or None, within=20, what="the card")
+        )
+        crashed = asyncio.ensure_future(crasher.fired.wait())
+        await asyncio.wait([replied, crashed], return_when=asyncio.FIRST_COMPLETED)
+        replied.cancel()
+        crashed.cancel()
+        if not crasher.fired.is_set():
+            await w.settle()
+            return crasher.count, False, w
+    async with bot(slack, settings, lease=lease) as second:
+        again = World(slack, second, tmp / "ledger.db")
+        await slack.wait_for(lambda: again.cards(ts) or None, within=20, what="the card")
+        await again.settle()
+        rows = await second.board.store.approvals.for_thread("C0SUPPORT", ts)
+        assert len(rows) == 1, f"crash at step {at}: {len(rows)} approvals"
+        assert len(again.cards(ts)) == 1, f"crash at step {at}"
+        return crasher.count, True, again
+
+
+async def test_a_crash_at_every_step_of_a_turn_asks_for_approval_once(
+    slack: LocalSlack, tmp_path: Path
+) -> None:
+    at, steps = 1, 10**6
+    while at <= steps:
+        tmp = tmp_path / f"at{at}"
+        tmp.mkdir()
+        counted, crashed, _ = await turn_life(slack, tmp, at, REFUND)
+        if not crashed:
+            steps = counted
+        at += 1
+    assert steps > 3
