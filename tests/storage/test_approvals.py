@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -118,3 +119,48 @@ async def test_50_concurrent_compare_and_sets_have_exactly_one_winner(store: Sto
         *(store.approvals.mark_executed(approval.id, {"n": n}) for n in range(50))
     )
     assert wins.count(True) == 1
+
+
+async def test_past_its_deadline_an_approval_cannot_be_claimed_even_before_the_sweep(
+    store: Store,
+) -> None:
+    approval = await store.approvals.create(refund(expires_in=timedelta(seconds=5)))
+    later = utcnow() + timedelta(seconds=6.5)
+    assert await store.approvals.approve(approval.id, "U_LEAD1", now=later) is Outcome.EXPIRED
+    again = await store.approvals.approve(approval.id, "U_LEAD2", now=later)
+    assert again is Outcome.NOT_PENDING  # expired by the first click: nothing to announce twice
+    final = await store.approvals.get(approval.id)
+    assert final is not None and final.status == "expired" and final.decided_by is None
+    assert await store.approvals.decisions(approval.id) == []
+
+
+async def test_the_claim_itself_checks_the_deadline(store: Store) -> None:
+    # The second approver's yes comes after the deadline: counted before it, claimed never.
+    approval = await store.approvals.create(refund(required=2, expires_in=timedelta(seconds=5)))
+    assert await store.approvals.approve(approval.id, "U_LEAD1") is Outcome.RECORDED
+    late = utcnow() + timedelta(seconds=10)
+    assert await store.approvals.approve(approval.id, "U_LEAD2", now=late) is Outcome.EXPIRED
+
+
+async def test_a_recorded_yes_is_claimed_on_the_next_click(store: Store) -> None:
+    # A crash came between recording alice's yes and claiming: her next click claims it.
+    approval = await store.approvals.create(refund())
+    assert await store.approvals._decide(approval.id, "U_LEAD1", "approve", None)
+    assert await store.approvals.approve(approval.id, "U_LEAD1") is Outcome.APPROVED
+
+
+async def test_a_request_key_finds_the_first_approval(store: Store) -> None:
+    first, created = await store.approvals.request(replace(refund(), request_key="Ev1:billing:0"))
+    again, created_again = await store.approvals.request(
+        replace(refund(), request_key="Ev1:billing:0")
+    )
+    assert (created, created_again, again.id) == (True, False, first.id)
+
+
+async def test_tickets_and_incidents_are_unique_by_their_key(store: Store) -> None:
+    one = await store.tickets.open(channel="C1", thread_ts="1.0", title="a", idempotency_key="k")
+    two = await store.tickets.open(channel="C1", thread_ts="1.0", title="b", idempotency_key="k")
+    inc = await store.incidents.open(channel="C1", thread_ts="1.0", title="x", idempotency_key="k")
+    inc2 = await store.incidents.open(channel="C1", thread_ts="1.0", title="y", idempotency_key="k")
+    assert (one.id, inc.id) == (two.id, inc2.id)
+    assert len(await store.tickets.for_thread("C1", "1.0")) == 1
