@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
-from functools import cache
 from pathlib import Path
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -18,8 +18,10 @@ from bot.settings import FIXES, Settings
 from router.approvals import ApprovalRules, Approvers
 from router.classifier import FastClassifier
 from router.decider import Decider, DeciderSettings
+from router.examples import Example
 from router.llm_router import LLMRouter
 from router.supervisor import SupervisorSettings
+from router.training import default_classifier
 from storage.store import Store
 
 
@@ -34,10 +36,9 @@ class SlackNotifier:
         return str(response.get("ts") or "")
 
 
-@cache
-def classifier() -> FastClassifier:
-    """Trained once per process from the examples shipped with the package (about a second)."""
-    return FastClassifier.from_default_data()
+def classifier(settings: Settings, corrections: Sequence[Example] = ()) -> FastClassifier:
+    """Trained from the shipped examples and the corrections; cached on disk and per process."""
+    return default_classifier(corrections, Path(settings.env.cache_dir))
 
 
 def pager(settings: Settings, notifier: Notifier) -> Pager:
@@ -83,11 +84,11 @@ def build_agents(settings: Settings, store: Store, notifier: Notifier) -> dict[s
     return build_specialists(deps, config)
 
 
-def decider_for(settings: Settings, llm: LLM) -> Decider:
+def decider_for(settings: Settings, llm: LLM, trained: FastClassifier | None = None) -> Decider:
     router = settings.file.router
     model = router.model or settings.env.model
     return Decider(
-        classifier(),
+        trained or classifier(settings),
         DeciderSettings(llm_threshold=router.llm_threshold),
         LLMRouter(llm, model) if model else None,
     )
