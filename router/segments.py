@@ -33,7 +33,7 @@ _ALL_CLEAR = re.compile(
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[^\W\d_]{2,}")
-_MIN_WORDS = 3
+_MIN_WORDS = 2
 
 
 def split_segments(text: str, min_words: int = _MIN_WORDS) -> list[str]:

@@ -9,7 +9,7 @@ that runs past its deadline gets a holding reply and a ticket instead of silence
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -21,8 +21,12 @@ from agents.results import AgentResult, ApprovalRequest, ToolOutcome, TurnInput
 from agents.runner import Runner
 from agents.tool import ToolContext
 from router.approvals import ApprovalRules
+from router.clarify import is_question
+from router.clarify import question as clarifying_question
 from router.decider import Decider
 from router.decision import RouteChoice, RouteDecision
+from router.language import NAMES
+from router.logs import condense
 from router.turn import PendingApproval, Reply, ReplyPart, Turn
 from storage.approvals import NewApproval
 from storage.columns import utcnow
@@ -34,6 +38,13 @@ from storage.tables import Approval, Message
 log = structlog.stdlib.get_logger(__name__)
 
 DEGRADED_NOTE = "_The configured model is unavailable, so the offline model answered._"
+ACKNOWLEDGED = {
+    "asked before": "I'm sorry you've had to ask more than once.",
+    "feels ignored": "I'm sorry nobody has got back to you.",
+}
+ACK_DEFAULT = "I'm sorry this has been so frustrating."
+ACK_HUMAN = "I've brought in escalation so a person picks this up."
+ENGLISH_ONLY = "_I can only answer in English for now: the offline model doesn't write {language}._"
 HOLDING = (
     "This is taking longer than it should, so I've escalated it to a person (ticket #{ticket}). "
     "You'll hear back in this thread."
@@ -80,7 +91,8 @@ class Supervisor:
             window = Window(thread.id, "", [], 0)
         else:
             window = await self.store.memory.window(thread.id, self.settings.window_tokens)
-        decision = await self.decider.decide(turn.text, thread.agent)
+        asked, text = _after_question(window, turn.text)
+        decision = await self.decider.decide(text, None if asked else thread.agent)
         question = new_message(
             thread.id,
             role="user",
@@ -90,15 +102,32 @@ class Supervisor:
             slack_ts=turn.ts,
         )
         log.info("turn.routed", event_id=turn.event_id, **decision.as_json())
+        if decision.clarify:
+            return await self._ask(thread.id, decision, question)
+        said = replace(turn, text=condense(text).text)  # a pasted log, boiled down
         try:
             async with asyncio.timeout(self.settings.turn_deadline.total_seconds()):
-                ran = await self._run(decision, _input(turn), _history(window))
+                ran = await self._run(decision, _input(said), _history(window))
         except TimeoutError:
             return await self._holding(turn, thread.id, decision, question)
         except BaseException:
             await self.store.memory.append_many(thread.id, [question])  # keep what they wrote
             raise
-        return await self._finish(turn, thread.id, decision, ran, question)
+        return await self._finish(turn, thread.id, decision, _annotated(ran, decision), question)
+
+    async def _ask(self, thread_id: int, decision: RouteDecision, question: Message) -> Reply:
+        """Unsure and no LLM to ask: one clarifying question instead of a guess."""
+        ranked = sorted(decision.as_json()["routes"], key=lambda c: -c["confidence"])
+        likely = [c["route"] for c in ranked]
+        if decision.runner_up is not None:
+            likely.append(decision.runner_up.route)
+        text = clarifying_question(list(dict.fromkeys(likely)))
+        answer = new_message(
+            thread_id, role="assistant", agent="triage", text=text, route=_record(decision)
+        )
+        message = (await self.store.memory.append_many(thread_id, [question, answer]))[-1]
+        part = ReplyPart("triage", text)
+        return Reply(text, "triage", [part], decision, message_id=message.id)
 
     async def resume(self, approval_id: str, outcome: ToolOutcome) -> Reply:
         """Let the agent that asked for an approval continue with how it ended."""
@@ -322,6 +351,30 @@ def _merge(parts: list[ReplyPart], approvals: list[PendingApproval], degraded: b
     if degraded:
         lines.append(DEGRADED_NOTE)
     return "\n\n".join(line for line in lines if line)
+
+
+def _annotated(ran: list[_Ran], decision: RouteDecision) -> list[_Ran]:
+    """The acknowledgement a frustrated person is owed, and the offline model's English note."""
+    first = ran[0]
+    if decision.upset is not None:
+        sorry = ACKNOWLEDGED.get(decision.upset, ACK_DEFAULT)
+        result = replace(first.result, text=f"{sorry} {ACK_HUMAN}\n\n{first.result.text}")
+        first = replace(first, result=result)
+    offline = any(i.result.model.startswith("offline/") for i in ran)
+    if decision.language in NAMES and offline:
+        note = ENGLISH_ONLY.format(language=NAMES[decision.language])
+        first = replace(first, note=f"{first.note}\n{note}".strip())
+    return [first, *ran[1:]]
+
+
+def _after_question(window: Window, text: str) -> tuple[bool, str]:
+    """An answer to the router's clarifying question is routed with what was first asked."""
+    messages = window.messages
+    if len(messages) < 2 or messages[-1].role != "assistant":
+        return False, text
+    if not is_question(messages[-1].text) or messages[-2].role != "user":
+        return False, text
+    return True, f"{messages[-2].text}\n{text}"
 
 
 def _request_of(approval: Approval) -> ApprovalRequest:

@@ -187,12 +187,16 @@ def test_split_segments_cuts_on_sentences_and_connectives() -> None:
         "I was charged after cancelling because the app crashed while I cancelled"
     ) == ["I was charged after cancelling", "the app crashed while I cancelled"]
     assert split_segments(
-        "Hi,\n\nMy invoice is wrong; and also the CSV export fails.\nThanks, Bo"
+        gist("Hi,\n\nMy invoice is wrong; and also the CSV export fails.\nThanks, Bo")
     ) == [
         "My invoice is wrong",
         "the CSV export fails",
     ]
     assert split_segments("refund pls") == ["refund pls"]
+    assert split_segments("double charged and can't log in with SSO") == [
+        "double charged",
+        "can't log in with SSO",
+    ]
     assert split_segments(
         "Not a billing question, our invoice is fine. The export fails daily."
     ) == ["The export fails daily"]
