@@ -21,15 +21,17 @@ from agents.results import AgentResult, ApprovalRequest, ToolOutcome, TurnInput
 from agents.runner import Runner
 from agents.tool import ToolContext
 from router.approvals import ApprovalRules
-from router.clarify import is_question
 from router.clarify import question as clarifying_question
 from router.decider import Decider
 from router.decision import RouteChoice, RouteDecision
-from router.language import NAMES
+from router.history import after_question, before
+from router.language import language
 from router.logs import condense
+from router.notes import note, preface
 from router.turn import PendingApproval, Reply, ReplyPart, Turn
 from storage.approvals import NewApproval
 from storage.columns import utcnow
+from storage.corrections import NewCorrection
 from storage.memory import RouteRecord, Window, new_message
 from storage.memory import Usage as StoredUsage
 from storage.store import Store
@@ -38,13 +40,6 @@ from storage.tables import Approval, Message
 log = structlog.stdlib.get_logger(__name__)
 
 DEGRADED_NOTE = "_The configured model is unavailable, so the offline model answered._"
-ACKNOWLEDGED = {
-    "asked before": "I'm sorry you've had to ask more than once.",
-    "feels ignored": "I'm sorry nobody has got back to you.",
-}
-ACK_DEFAULT = "I'm sorry this has been so frustrating."
-ACK_HUMAN = "I've brought in escalation so a person picks this up."
-ENGLISH_ONLY = "_I can only answer in English for now: the offline model doesn't write {language}._"
 HOLDING = (
     "This is taking longer than it should, so I've escalated it to a person (ticket #{ticket}). "
     "You'll hear back in this thread."
@@ -91,7 +86,7 @@ class Supervisor:
             window = Window(thread.id, "", [], 0)
         else:
             window = await self.store.memory.window(thread.id, self.settings.window_tokens)
-        asked, text = _after_question(window, turn.text)
+        asked, text = after_question(window, turn.text)
         decision = await self.decider.decide(text, None if asked else thread.agent)
         question = new_message(
             thread.id,
@@ -157,6 +152,61 @@ class Supervisor:
             (RouteChoice(approval.agent, 1.0),), "continuity", f"resumed after {approval.id}"
         )
         return await self._finish(turn, thread.id, decision, [_Ran(result)], None)
+
+    async def correct(self, message_id: int, route: str, corrected_by: str) -> Reply | None:
+        """A person says reply `message_id` should have come from `route`: record it, re-run.
+
+        The correction is recorded first and only once (a unique key per reply), so a double
+        click re-runs the turn once; None means it was corrected already. The chosen specialist
+        answers the same question with the same history, in the same thread, and the thread
+        continues with it.
+        """
+        answer = await self.store.memory.message(message_id)
+        if answer is None or answer.role != "assistant" or route not in self.agents:
+            raise KeyError(f"no reply {message_id} to correct to {route}")
+        thread = await self.store.memory.get_thread(answer.thread_id)
+        assert thread is not None and thread.id is not None
+        history, asked = before(await self.store.memory.messages(thread.id), message_id)
+        if asked is None:
+            raise KeyError(f"reply {message_id} answers no question")
+        recorded = await self.store.corrections.record(
+            NewCorrection(
+                message_id,
+                thread.team_id,
+                thread.channel,
+                thread.thread_ts,
+                asked.text,
+                answer.agent or "",
+                route,
+                corrected_by,
+            )
+        )
+        if recorded is None:
+            return None
+        await self.store.audit.append(
+            actor=corrected_by,
+            action="route.corrected",
+            subject=f"thread:{thread.channel}:{thread.thread_ts}",
+            details={"message": message_id, "from": answer.agent, "to": route},
+        )
+        turn = Turn(
+            thread.team_id,
+            thread.channel,
+            thread.thread_ts,
+            asked.user_id or "",
+            asked.text,
+            "",
+            f"correction-{recorded.id}",
+        )
+        decision = RouteDecision(
+            (RouteChoice(route, 1.0),),
+            "correction",
+            f"corrected by {corrected_by} from {answer.agent}",
+            language=language(asked.text),
+        )
+        said = replace(turn, text=condense(asked.text).text)
+        ran = await self._follow(route, _input(said), history)
+        return await self._finish(turn, thread.id, decision, _annotated([ran], decision), None)
 
     async def carry_out(self, approval_id: str) -> ToolOutcome:
         """Run an approval already claimed (status approved), exactly once, keyed by its id."""
@@ -356,25 +406,14 @@ def _merge(parts: list[ReplyPart], approvals: list[PendingApproval], degraded: b
 def _annotated(ran: list[_Ran], decision: RouteDecision) -> list[_Ran]:
     """The acknowledgement a frustrated person is owed, and the offline model's English note."""
     first = ran[0]
-    if decision.upset is not None:
-        sorry = ACKNOWLEDGED.get(decision.upset, ACK_DEFAULT)
-        result = replace(first.result, text=f"{sorry} {ACK_HUMAN}\n\n{first.result.text}")
-        first = replace(first, result=result)
+    sorry = preface(decision)
+    if sorry:
+        first = replace(first, result=replace(first.result, text=f"{sorry}\n\n{first.result.text}"))
     offline = any(i.result.model.startswith("offline/") for i in ran)
-    if decision.language in NAMES and offline:
-        note = ENGLISH_ONLY.format(language=NAMES[decision.language])
-        first = replace(first, note=f"{first.note}\n{note}".strip())
+    extra = note(decision, offline=offline)
+    if extra:
+        first = replace(first, note=f"{first.note}\n{extra}".strip())
     return [first, *ran[1:]]
-
-
-def _after_question(window: Window, text: str) -> tuple[bool, str]:
-    """An answer to the router's clarifying question is routed with what was first asked."""
-    messages = window.messages
-    if len(messages) < 2 or messages[-1].role != "assistant":
-        return False, text
-    if not is_question(messages[-1].text) or messages[-2].role != "user":
-        return False, text
-    return True, f"{messages[-2].text}\n{text}"
 
 
 def _request_of(approval: Approval) -> ApprovalRequest:

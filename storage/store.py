@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from storage.approvals import Approvals
 from storage.audit import Audit
+from storage.corrections import Corrections
 from storage.database import Database
 from storage.digests import DigestRuns
 from storage.inbox import Inbox
@@ -29,6 +30,7 @@ class Store:
     digests: DigestRuns
     leases: Leases
     reports: Reports
+    corrections: Corrections
 
     @classmethod
     def over(cls, db: Database) -> Store:
@@ -44,6 +46,7 @@ class Store:
             digests=DigestRuns(db),
             leases=Leases(db),
             reports=Reports(db),
+            corrections=Corrections(db),
         )
 
     async def close(self) -> None:
