@@ -89,6 +89,8 @@ class RouterConfig(_Section):
     llm_threshold: float = Field(default=0.55, ge=0, le=1)
     max_hops: int = Field(default=3, ge=0, le=10)
     turn_deadline: Duration = timedelta(seconds=60)
+    # Who may say a reply came from the wrong specialist; None: whoever may approve by default.
+    correctors: ApproverRule | None = None
 
 
 class BillingConfig(_Section):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -82,6 +83,19 @@ def build_agents(settings: Settings, store: Store, notifier: Notifier) -> dict[s
         oncall_usergroup=file.escalation.oncall_usergroup,
     )
     return build_specialists(deps, config)
+
+
+async def stored_classifier(settings: Settings, store: Store) -> FastClassifier:
+    """The classifier for this deployment: the shipped examples plus every stored correction."""
+    rows = await store.corrections.all()
+    corrected = [Example(row.text, row.to_route) for row in rows]
+    return await asyncio.to_thread(classifier, settings, corrected)  # training takes seconds
+
+
+def correctors(settings: Settings) -> list[str]:
+    """Who may correct a route: `router.correctors`, else whoever approves by default."""
+    rule = settings.file.router.correctors or settings.file.approvals.default
+    return [*rule.users, *rule.groups]
 
 
 def decider_for(settings: Settings, llm: LLM, trained: FastClassifier | None = None) -> Decider:
