@@ -76,11 +76,11 @@ def trained_classifier(
 
 
 def default_classifier(
-    corrections: Sequence[Example] = (), cache_dir: Path | None = None
+    corrections: Sequence[Example] = (), cache_dir: Path | None = None, *, force: bool = False
 ) -> FastClassifier:
     """Trained on `router/data/train.jsonl` plus the corrections."""
     examples = with_corrections(load_default_examples("train.jsonl"), corrections)
-    return trained_classifier(examples, cache_dir)
+    return trained_classifier(examples, cache_dir, force=force)
 
 
 def _load(path: Path) -> FastClassifier | None:
