@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -50,6 +50,7 @@ from router.text import gist, normalize
 __all__ = [
     "FALLBACK_ROUTE",
     "ROUTES",
+    "Classifier",
     "ClassifierError",
     "Example",
     "FastClassifier",
@@ -75,6 +76,16 @@ class Prediction:
     route: str
     confidence: float
     scores: dict[str, float]
+
+
+class Classifier(Protocol):
+    """What the decider needs: the fast classifier alone, or the cascade with the encoder."""
+
+    routes: tuple[str, ...]
+
+    def predict(self, text: str) -> Prediction: ...
+
+    def predict_many(self, texts: Sequence[str]) -> list[Prediction]: ...
 
 
 def _vectorizers() -> list[TfidfVectorizer]:
@@ -282,7 +293,7 @@ class FastClassifier:
 
 
 def detect_intents(
-    clf: FastClassifier,
+    clf: Classifier,
     text: str,
     threshold: float = 0.8,
     min_share: float = 0.25,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from router.classifier import FastClassifier, Prediction, detect_intents
+from router.classifier import Classifier, Prediction, detect_intents
 from router.decision import RouteChoice, RouteDecision
 from router.language import language
 from router.llm_router import LLMRouter
@@ -35,7 +35,7 @@ class DeciderSettings:
 class Decider:
     def __init__(
         self,
-        classifier: FastClassifier,
+        classifier: Classifier,
         settings: DeciderSettings | None = None,
         llm_router: LLMRouter | None = None,
     ) -> None:
