@@ -45,7 +45,7 @@ from router.examples import (
     parse_examples,
 )
 from router.segments import split_segments
-from router.text import gist, normalize
+from router.text import fold, gist, normalize
 
 __all__ = [
     "FALLBACK_ROUTE",
@@ -116,12 +116,13 @@ class _Block:
 
     def scores(self, text: str) -> NDArray[np.float64]:
         counts = Counter(self.analyze(text))
-        vocabulary = self.vocabulary
-        known = [(vocabulary[t], n) for t, n in counts.items() if t in vocabulary]
-        if not known:
+        lookup = self.vocabulary.get
+        ids = np.array([lookup(t, -1) for t in counts], dtype=np.int64)
+        known = ids >= 0
+        if not known.any():
             return np.zeros(self.weights.shape[1])
-        idx = np.fromiter((i for i, _ in known), np.int64, len(known))
-        tf = np.fromiter((n for _, n in known), np.float64, len(known))
+        idx = ids[known]
+        tf = np.array(list(counts.values()), dtype=np.float64)[known]
         values = (1.0 + np.log(tf)) * self.idf[idx]
         values /= np.sqrt(values @ values)
         out: NDArray[np.float64] = values @ self.weights[idx]
@@ -229,7 +230,7 @@ class FastClassifier:
 
     def predict(self, text: str) -> Prediction:
         essence = gist(text)
-        norm = normalize(essence)
+        norm = fold(essence)  # gist has cleaned it already
         if not norm:
             return self._empty()
         margins = self._lexical_intercept + sum(b.scores(norm) for b in self._blocks)

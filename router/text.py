@@ -58,7 +58,12 @@ def clean(text: str) -> str:
 
 def normalize(text: str) -> str:
     """One lower-case line, every number the same symbol ("INV-2024-0193" and "INV-1" alike)."""
-    return " ".join(_DIGITS.sub("0", clean(text).lower()).split())
+    return fold(clean(text))
+
+
+def fold(cleaned: str) -> str:
+    """`normalize` for text `clean` has seen already (the gist): lower case, digits, one line."""
+    return " ".join(_DIGITS.sub("0", cleaned.lower()).split())
 
 
 def gist(text: str) -> str:
