@@ -38,9 +38,10 @@ from agents.llm import LLM, Completion
 from agents.runner import Runner
 from agents.specialists.factory import SpecialistConfig, build_specialists, default_deps
 from router.approvals import ApprovalRules, Approvers
-from router.classifier import FastClassifier, load_default_examples
+from router.classifier import load_default_examples
 from router.decider import Decider
 from router.supervisor import Supervisor
+from router.training import default_classifier
 from router.turn import Reply, Turn
 from storage.database import Database
 from storage.migrate import upgrade
@@ -109,7 +110,7 @@ async def build(folder: Path, llm: LLM) -> Supervisor:
         store,
         agents,
         Runner(llm),
-        Decider(FastClassifier.from_default_data()),
+        Decider(default_classifier()),
         ApprovalRules(default=Approvers(users=("U_LEAD",))),
     )
 

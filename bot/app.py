@@ -36,7 +36,7 @@ def create_app(
     signing_secret: str | None,
     intake: Intake,
     commands: dict[str, CommandHandler],
-    actions: dict[str, Callable[..., Awaitable[None]]] | None = None,
+    actions: dict[str | re.Pattern[str], Callable[..., Awaitable[None]]] | None = None,
 ) -> AsyncApp:
     app = AsyncApp(
         client=client,

@@ -34,6 +34,7 @@ class LazyGroup(click.Group):
         "route": ("bot.cli_router:route", "Print the route decision for a message."),
         "chat": ("bot.cli_router:chat", "Talk to the supervisor in this terminal."),
         "eval": ("bot.cli_router:evaluate", "Measure the router on labelled data."),
+        "router": ("bot.cli_router:router_group", "Retrain the router with the corrections."),
         "audit": ("bot.cli_audit:audit", "Print the history of an approval or a thread."),
         "digest": ("bot.cli_digest:digest", "Send a digest now, or preview it with --dry-run."),
     }

@@ -5,27 +5,68 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 import uuid
+from pathlib import Path
 from typing import IO
 
 import click
 
 from agents.llm import LLM, LLMSettings
 from bot.cli_support import fail, run_async, settings_of, user_errors
+from bot.settings import Settings
 from bot.wiring import (
     approval_rules,
     build_agents,
+    classifier,
     decider_for,
     runner_for,
+    stored_classifier,
     supervisor_settings,
 )
-from router.classifier import ClassifierError, parse_examples
+from router.classifier import ClassifierError, FastClassifier, parse_examples
+from router.decider import Decider
+from router.evaluation import evaluate as score_examples
 from router.evaluation import render_report, score
+from router.examples import Example, load_default_examples
 from router.supervisor import Supervisor
+from router.training import cache_key, cache_path, default_classifier, with_corrections
 from router.turn import Turn
 from storage import migrate
-from storage.database import Database
+from storage.database import Database, normalize_url
 from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+
+async def stored_corrections(settings: Settings) -> list[Example]:
+    """The corrections in the configured database; none when it does not exist or is behind.
+
+    `switchboard route` must work in an empty folder (and create no database file there), so a
+    missing SQLite file or an unreachable server just means there is nothing to learn from.
+    """
+    url = normalize_url(settings.env.database_url)
+    if url.get_backend_name() == "sqlite" and not await asyncio.to_thread(
+        Path(url.database or "").is_file
+    ):
+        return []
+    db = Database(settings.env.database_url)
+    try:
+        if await migrate.current(db) != migrate.head():
+            return []
+        rows = await Store.over(db).corrections.all()
+    except Exception as exc:  # any failure to read only means routing without corrections
+        log.warning("corrections unavailable (%s); routing on the shipped examples", exc)
+        return []
+    finally:
+        await db.dispose()
+    return [Example(row.text, row.to_route) for row in rows]
+
+
+async def deployed_decider(settings: Settings) -> Decider:
+    """The router as `switchboard run` would build it: the shipped examples and corrections."""
+    trained = classifier(settings, await stored_corrections(settings))
+    return decider_for(settings, LLM(LLMSettings()), trained)
 
 
 def _texts(stream: IO[str]) -> list[str]:
@@ -55,7 +96,7 @@ async def route(ctx: click.Context, text: str | None, jsonl: IO[str] | None) -> 
     """Print the route decision for TEXT as JSON (or for each line of a JSONL file)."""
     if (text is None) == (jsonl is None):
         fail("give either TEXT or --jsonl FILE")
-    decider = decider_for(settings_of(ctx), LLM(LLMSettings()))
+    decider = await deployed_decider(settings_of(ctx))
     if text is not None:
         click.echo(json.dumps((await decider.decide(text)).as_json(), indent=2))
         return
@@ -71,18 +112,32 @@ def evaluate() -> None:
 
 
 @evaluate.command("routing")
-@click.option("--jsonl", type=click.File("r"), required=True, help='Lines with "text" and "route".')
+@click.option("--jsonl", type=click.File("r"), help='Lines with "text" and "route".')
+@click.option(
+    "--corrections",
+    is_flag=True,
+    help="Score the stored corrections instead: before and after the router learned them.",
+)
 @click.option("--misses", type=int, default=10, show_default=True, help="How many misses to list.")
 @click.pass_context
 @user_errors
 @run_async
-async def eval_routing(ctx: click.Context, jsonl: IO[str], misses: int) -> None:
+async def eval_routing(
+    ctx: click.Context, jsonl: IO[str] | None, corrections: bool, misses: int
+) -> None:
     """Accuracy, per-route precision and recall, and the confusion matrix of the router."""
+    settings = settings_of(ctx)
+    if corrections == (jsonl is not None):
+        fail("give either --jsonl FILE or --corrections")
+    if corrections:
+        await _eval_corrections(settings, misses)
+        return
+    assert jsonl is not None
     try:
         examples = parse_examples(jsonl.read().splitlines(), jsonl.name)
     except ClassifierError as exc:
         fail(str(exc))
-    decider = decider_for(settings_of(ctx), LLM(LLMSettings()))
+    decider = await deployed_decider(settings)
     decisions = [await decider.decide(e.text) for e in examples]
     report = score(
         [e.text for e in examples],
@@ -91,6 +146,52 @@ async def eval_routing(ctx: click.Context, jsonl: IO[str], misses: int) -> None:
         [d.confidence for d in decisions],
     )
     click.echo(render_report(report, show_misses=misses))
+
+
+async def _eval_corrections(settings: Settings, misses: int) -> None:
+    """How the router does on the texts people corrected: learned, and before it learned them."""
+    stored = await stored_corrections(settings)
+    if not stored:
+        click.echo("no corrections stored yet (people make them with 'Wrong specialist?')")
+        return
+    learned = classifier(settings, stored)
+    before = classifier(settings)
+    after_report = score_examples(stored, learned.predict)
+    before_report = score_examples(stored, before.predict)
+    click.echo(
+        f"{len(stored)} corrections: accuracy {after_report.accuracy:.3f} with them learned "
+        f"(the router as deployed), {before_report.accuracy:.3f} on the shipped examples alone"
+    )
+    click.echo("")
+    click.echo(render_report(after_report, show_misses=misses))
+
+
+@click.group("router")
+def router_group() -> None:
+    """Train and inspect the fast classifier."""
+
+
+@router_group.command("retrain")
+@click.pass_context
+@user_errors
+@run_async
+async def retrain(ctx: click.Context) -> None:
+    """Train the classifier again on the shipped examples and every stored correction."""
+    settings = settings_of(ctx)
+    stored = await stored_corrections(settings)
+    examples = with_corrections(load_default_examples("train.jsonl"), stored)
+    started = time.perf_counter()
+    trained: FastClassifier = await asyncio.to_thread(
+        default_classifier, stored, Path(settings.env.cache_dir), force=True
+    )
+    took = time.perf_counter() - started
+    report = score_examples(load_default_examples("heldout.jsonl"), trained.predict)
+    path = cache_path(Path(settings.env.cache_dir), cache_key(examples))
+    click.echo(
+        f"trained on {len(examples)} examples ({len(stored)} corrections) in {took:.1f}s; "
+        f"held-out accuracy {report.accuracy:.3f}; cached at {path}"
+    )
+    click.echo("running bots pick it up at their next start")
 
 
 class TerminalNotifier:
@@ -126,7 +227,7 @@ async def chat(ctx: click.Context, thread: str | None, user: str) -> None:
         store,
         build_agents(settings, store, TerminalNotifier()),
         runner,
-        decider_for(settings, runner.llm),
+        decider_for(settings, runner.llm, await stored_classifier(settings, store)),
         approval_rules(settings),
         supervisor_settings(settings),
     )

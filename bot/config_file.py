@@ -89,6 +89,12 @@ class RouterConfig(_Section):
     llm_threshold: float = Field(default=0.55, ge=0, le=1)
     max_hops: int = Field(default=3, ge=0, le=10)
     turn_deadline: Duration = timedelta(seconds=60)
+    # Who may say a reply came from the wrong specialist; None: whoever may approve by default.
+    correctors: ApproverRule | None = None
+    # The sentence encoder extra: "auto" uses it when installed, "on" requires it, "off" not.
+    encoder: Literal["auto", "on", "off"] = "auto"
+    encoder_model: str | None = None  # an ONNX export of all-MiniLM-L6-v2 instead of the package
+    encoder_below: float = Field(default=0.8, ge=0, le=1)  # fast confidence under which it asks
 
 
 class BillingConfig(_Section):

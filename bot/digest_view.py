@@ -179,6 +179,7 @@ def _conversation_blocks(cur: WindowFigures, prev: WindowFigures) -> list[Block]
                 _field("By specialist", _table(c.by_specialist, p.by_specialist)),
                 _field("First reply p50", versus(c.first_reply_p50, p.first_reply_p50, duration)),
                 _field("First reply p95", versus(c.first_reply_p95, p.first_reply_p95, duration)),
+                _field("Corrected turns", versus(cur.corrected, prev.corrected, _count)),
             ]
         ),
         DividerBlock(),

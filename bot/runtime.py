@@ -27,6 +27,7 @@ from bot.approvers import GroupMembers
 from bot.cards import APPROVE, REJECT
 from bot.client import slack_client
 from bot.commands import DecideCommand, StatusCommand
+from bot.corrections import OPEN, PICK, CorrectionDesk
 from bot.digests import DigestCommand, Digests
 from bot.errors import ConfigError
 from bot.http import web_app
@@ -39,8 +40,10 @@ from bot.wiring import (
     SlackNotifier,
     approval_rules,
     build_agents,
+    correctors,
     decider_for,
     runner_for,
+    stored_classifier,
     supervisor_settings,
 )
 from bot.worker import Worker
@@ -61,6 +64,7 @@ class Switchboard:
     metrics: Metrics
     supervisor: Supervisor
     desk: ApprovalDesk
+    corrections: CorrectionDesk
     sender: Sender
     worker: Worker
     app: AsyncApp
@@ -85,6 +89,23 @@ async def serve_http(board: Switchboard, host: str, port: int) -> tuple[web.AppR
     await web.TCPSite(runner, host, port).start()
     bound = runner.addresses[0][1] if runner.addresses else port
     return runner, int(bound)
+
+
+def on_correction(desk: CorrectionDesk) -> Callable[..., Awaitable[None]]:
+    """A Bolt action listener for "Wrong specialist?" and the choice that follows it."""
+
+    async def listener(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        user = str(body["user"]["id"])
+        click = str(action.get("action_ts") or body.get("trigger_id") or "")
+        message_id = int(str(action.get("value") or "0"))
+        picked = PICK.match(str(action.get("action_id") or ""))
+        if picked is None:
+            await desk.opened(message_id, user, click)
+        else:
+            await desk.picked(message_id, picked.group(1), user, click)
+
+    return listener
 
 
 def on_click(desk: ApprovalDesk, decision: str) -> Callable[..., Awaitable[None]]:
@@ -138,11 +159,12 @@ async def running(
     metrics = Metrics.create()
     runner = runner_for(settings, store)
     agents = build_agents(settings, store, SlackNotifier(client))
+    trained = await stored_classifier(settings, store)  # the examples and the corrections
     supervisor = Supervisor(
         store,
         agents,
         runner,
-        decider_for(settings, runner.llm),
+        decider_for(settings, runner.llm, trained),
         approval_rules(settings),
         supervisor_settings(settings),
     )
@@ -158,6 +180,8 @@ async def running(
     groups = GroupMembers(client, approvals.group_cache.total_seconds())
     desk = ApprovalDesk(store, supervisor, sender, groups, channel=approvals.channel, client=client)
     desk_ref.append(desk)
+    corrections = CorrectionDesk(store, supervisor, sender, groups, correctors(settings))
+    correct = on_correction(corrections)
     digests = Digests(store, client, sender, settings.file.digests)
     scheduler = DigestScheduler(store, digests.run_scheduled, settings.file.digests)
     worker = Worker(
@@ -182,7 +206,12 @@ async def running(
             "reject": DecideCommand(desk, "reject"),
             "digest": DigestCommand(digests),
         },
-        actions={APPROVE: on_click(desk, "approve"), REJECT: on_click(desk, "reject")},
+        actions={
+            APPROVE: on_click(desk, "approve"),
+            REJECT: on_click(desk, "reject"),
+            OPEN: correct,
+            PICK: correct,
+        },
     )
     board = Switchboard(
         settings,
@@ -191,6 +220,7 @@ async def running(
         metrics,
         supervisor,
         desk,
+        corrections,
         sender,
         worker,
         app,

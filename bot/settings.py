@@ -53,6 +53,7 @@ FIXES: dict[str, str] = {
         "Set it to a Stripe secret key (sk_live_...), or set billing.connector = 'demo'"
     ),
     "SWITCHBOARD_DEMO_LEDGER": "Set it to a writable path for the demo ledger's SQLite file",
+    "SWITCHBOARD_CACHE_DIR": "Set it to a writable folder for the trained router's cache",
 }
 
 
@@ -95,6 +96,7 @@ class EnvSettings(BaseSettings):
     demo_ledger_path: str = Field(
         default="switchboard-demo-ledger.db", alias="SWITCHBOARD_DEMO_LEDGER"
     )
+    cache_dir: str = Field(default=".switchboard-cache", alias="SWITCHBOARD_CACHE_DIR")
 
     @field_validator("slack_bot_token")
     @classmethod

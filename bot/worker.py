@@ -21,6 +21,7 @@ import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.corrections import with_control
 from bot.metrics import Metrics
 from bot.render import attribution, reply_messages
 from bot.sender import Sender
@@ -161,9 +162,12 @@ class Worker:
         context = attribution(
             reply.agent, reply.decision.source, reply.decision.confidence, reply.degraded
         )
+        rendered = reply_messages(reply.text, context)
+        if reply.message_id is not None and not (reply.decision.clarify or reply.holding):
+            rendered = with_control(rendered, reply.message_id)  # "Wrong specialist?"
         messages = [
             Outgoing(_key(turn, i), turn.channel, text, blocks, thread_ts=reply_thread(turn))
-            for i, (text, blocks) in enumerate(reply_messages(reply.text, context))
+            for i, (text, blocks) in enumerate(rendered)
         ]
         extra = await self.extra_messages(reply) if self.extra_messages is not None else []
         await self.store.outbox.enqueue_many([*messages, *extra])  # the reply, then its cards

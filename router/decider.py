@@ -1,19 +1,27 @@
 """The decision stages, cheapest first: rules, thread continuity, the fast classifier, the LLM.
 
 The LLM is asked only when a model is configured and the fast classifier is below the
-threshold, so most messages cost no model call to route.
+threshold, so most messages cost no model call to route. Without a model, a message below the
+threshold gets one clarifying question instead of a guess. Two things are read from every
+message whatever decides its route: a pasted log is boiled down to its error codes first
+(`router.logs`), and a frustrated person ("third time I'm asking") always gets escalation
+alongside, which offers them a human (`router.tone`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from router.classifier import FastClassifier, Prediction, detect_intents
+from router.classifier import Classifier, Prediction, detect_intents
 from router.decision import RouteChoice, RouteDecision
+from router.language import language
 from router.llm_router import LLMRouter
+from router.logs import condense
 from router.rules import match_rule
+from router.tone import frustration
 
 INTAKE = "triage"
+ESCALATION = "escalation"
 
 
 @dataclass(frozen=True)
@@ -27,7 +35,7 @@ class DeciderSettings:
 class Decider:
     def __init__(
         self,
-        classifier: FastClassifier,
+        classifier: Classifier,
         settings: DeciderSettings | None = None,
         llm_router: LLMRouter | None = None,
     ) -> None:
@@ -36,6 +44,13 @@ class Decider:
         self.llm_router = llm_router
 
     async def decide(self, text: str, current_agent: str | None = None) -> RouteDecision:
+        said = condense(text).text
+        decision = await self._route(said, current_agent)
+        decision = replace(decision, language=language(said))
+        upset = frustration(text)
+        return decision if upset is None else _with_escalation(decision, upset)
+
+    async def _route(self, text: str, current_agent: str | None) -> RouteDecision:
         ruled = match_rule(text)
         if ruled is not None:
             return ruled
@@ -52,11 +67,12 @@ class Decider:
                 reason="the message asks for "
                 + " and ".join(f"{p.route} ({p.confidence:.2f})" for p in intents),
             )
-        if whole.confidence < self.settings.llm_threshold and self.llm_router is not None:
+        unsure = whole.confidence < self.settings.llm_threshold
+        if unsure and self.llm_router is not None:
             asked = await self.llm_router.classify(text)
             if asked is not None:
                 return asked
-        return self._classified(whole)
+        return self._classified(whole, clarify=unsure and self.llm_router is None)
 
     def _continuity(self, whole: Prediction, current: str) -> RouteDecision | None:
         """Stay with the thread's specialist unless the message is confidently about another one.
@@ -78,7 +94,7 @@ class Decider:
             ),
         )
 
-    def _classified(self, whole: Prediction) -> RouteDecision:
+    def _classified(self, whole: Prediction, *, clarify: bool = False) -> RouteDecision:
         ranked = sorted(whole.scores.items(), key=lambda kv: kv[1], reverse=True)
         runner_up = RouteChoice(*ranked[1]) if len(ranked) > 1 else None
         close = (
@@ -90,7 +106,23 @@ class Decider:
             routes=(RouteChoice(whole.route, whole.confidence),),
             source="classifier",
             reason=f"fast classifier: {whole.route} {whole.confidence:.2f}"
-            + (f", {runner_up.route} {runner_up.confidence:.2f}" if runner_up else ""),
+            + (f", {runner_up.route} {runner_up.confidence:.2f}" if runner_up else "")
+            + ("; unsure, so it asks" if clarify else ""),
             runner_up=runner_up,
-            second_opinion=close,
+            second_opinion=close and not clarify,
+            clarify=clarify,
         )
+
+
+def _with_escalation(decision: RouteDecision, upset: str) -> RouteDecision:
+    """Bring in escalation, which offers a person; it leads when nothing else is clearly asked."""
+    reason = f"{decision.reason}; frustrated ({upset}), so escalation offers a person"
+    routes = decision.routes
+    if ESCALATION not in (c.route for c in routes):
+        lead = decision.clarify or decision.primary.route == INTAKE
+        added = RouteChoice(ESCALATION, 1.0 if lead else decision.confidence)
+        kept = tuple(c for c in routes if c.route != INTAKE) if lead else routes
+        routes = (added, *kept) if lead else (*routes, added)
+    return replace(
+        decision, routes=routes, upset=upset, clarify=False, second_opinion=False, reason=reason
+    )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 ROUTES = ("triage", "billing", "technical", "escalation")
-Source = Literal["rule", "continuity", "classifier", "llm", "handoff"]
+Source = Literal["rule", "continuity", "classifier", "llm", "handoff", "correction"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,9 @@ class RouteDecision:
     reason: str
     runner_up: RouteChoice | None = None
     second_opinion: bool = False
+    clarify: bool = False  # unsure and no LLM: ask one question instead of guessing
+    upset: str | None = None  # why the person reads as frustrated ("asked before", ...)
+    language: str = "en"  # ISO 639-1 code of the message
 
     @property
     def primary(self) -> RouteChoice:
@@ -51,4 +54,7 @@ class RouteDecision:
                 else None
             ),
             "second_opinion": self.second_opinion,
+            "clarify": self.clarify,
+            "upset": self.upset,
+            "language": self.language,
         }

@@ -17,7 +17,9 @@ import re
 _BOUNDARY = re.compile(
     r"(?<=[.!?])\s+|\n+|;|"
     r"\s*,?\s*\b(?:and also|and then|because|since then|also|plus|but|another thing|"
-    r"on top of that|separately|additionally|apart from that|as well as that)\b\s*,?",
+    r"on top of that|separately|additionally|apart from that|as well as that)\b\s*,?|"
+    # "double charged and I can't log in": "and" before a new subject or a new complaint
+    r"\s+and\s+(?=(?:i|we|my|our|now|can'?t|cannot|couldn'?t)\b)",
     re.IGNORECASE,
 )
 # A piece that says something is fine is context for the request, not a request:
@@ -25,11 +27,13 @@ _BOUNDARY = re.compile(
 _ALL_CLEAR = re.compile(
     r"\b(?:not an? (?:\w+ )?(?:question|issue|problem|bug)|(?:is|are|looks?|works?|working) "
     r"(?:fine|great|ok|okay|perfectly)|no (?:complaints|issues?|problems?) (?:with|here)|"
-    r"(?:is|are) (?:all )?sorted|all good)\b",
+    r"(?:is|are) (?:all )?sorted|all good|hope (?:you(?:'re| are)|all is|this finds you)|"
+    r"thanks? (?:you )?for (?:the|your) (?:great|awesome|amazing|quick)|rock solid|"
+    r"love (?:the|your) (?:app|product|service))\b",
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[^\W\d_]{2,}")
-_MIN_WORDS = 4
+_MIN_WORDS = 2
 
 
 def split_segments(text: str, min_words: int = _MIN_WORDS) -> list[str]:

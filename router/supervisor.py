@@ -9,7 +9,7 @@ that runs past its deadline gets a holding reply and a ticket instead of silence
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -29,11 +29,17 @@ from agents.results import (
 from agents.runner import Runner
 from agents.tool import ToolContext
 from router.approvals import ApprovalRules, Approvers
+from router.clarify import question as clarifying_question
 from router.decider import Decider
 from router.decision import RouteChoice, RouteDecision
+from router.history import after_question, before
+from router.language import language
+from router.logs import condense
+from router.notes import note, preface
 from router.turn import PendingApproval, Reply, ReplyPart, Turn
 from storage.approvals import NewApproval
 from storage.columns import utcnow
+from storage.corrections import NewCorrection
 from storage.memory import RouteRecord, Window, new_message
 from storage.memory import Usage as StoredUsage
 from storage.store import Store
@@ -88,7 +94,8 @@ class Supervisor:
             window = Window(thread.id, "", [], 0)
         else:
             window = await self.store.memory.window(thread.id, self.settings.window_tokens)
-        decision = await self.decider.decide(turn.text, thread.agent)
+        asked, text = after_question(window, turn.text)
+        decision = await self.decider.decide(text, None if asked else thread.agent)
         question = new_message(
             thread.id,
             role="user",
@@ -98,15 +105,32 @@ class Supervisor:
             slack_ts=turn.ts,
         )
         log.info("turn.routed", event_id=turn.event_id, **decision.as_json())
+        if decision.clarify:
+            return await self._ask(thread.id, decision, question)
+        said = replace(turn, text=condense(text).text)  # a pasted log, boiled down
         try:
             async with asyncio.timeout(self.settings.turn_deadline.total_seconds()):
-                ran = await self._run(decision, _input(turn), _history(window))
+                ran = await self._run(decision, _input(said), _history(window))
         except TimeoutError:
             return await self._holding(turn, thread.id, decision, question)
         except BaseException:
             await self.store.memory.append_many(thread.id, [question])  # keep what they wrote
             raise
-        return await self._finish(turn, thread.id, decision, ran, question)
+        return await self._finish(turn, thread.id, decision, _annotated(ran, decision), question)
+
+    async def _ask(self, thread_id: int, decision: RouteDecision, question: Message) -> Reply:
+        """Unsure and no LLM to ask: one clarifying question instead of a guess."""
+        ranked = sorted(decision.as_json()["routes"], key=lambda c: -c["confidence"])
+        likely = [c["route"] for c in ranked]
+        if decision.runner_up is not None:
+            likely.append(decision.runner_up.route)
+        text = clarifying_question(list(dict.fromkeys(likely)))
+        answer = new_message(
+            thread_id, role="assistant", agent="triage", text=text, route=_record(decision)
+        )
+        message = (await self.store.memory.append_many(thread_id, [question, answer]))[-1]
+        part = ReplyPart("triage", text)
+        return Reply(text, "triage", [part], decision, message_id=message.id)
 
     async def resume(self, approval_id: str, outcome: ToolOutcome) -> Reply:
         """Let the agent that asked for an approval continue with how it ended."""
@@ -141,6 +165,61 @@ class Supervisor:
             if each.status == "executed"
         }
         return await self._finish(turn, thread.id, decision, [_Ran(result)], None, done)
+
+    async def correct(self, message_id: int, route: str, corrected_by: str) -> Reply | None:
+        """A person says reply `message_id` should have come from `route`: record it, re-run.
+
+        The correction is recorded first and only once (a unique key per reply), so a double
+        click re-runs the turn once; None means it was corrected already. The chosen specialist
+        answers the same question with the same history, in the same thread, and the thread
+        continues with it.
+        """
+        answer = await self.store.memory.message(message_id)
+        if answer is None or answer.role != "assistant" or route not in self.agents:
+            raise KeyError(f"no reply {message_id} to correct to {route}")
+        thread = await self.store.memory.get_thread(answer.thread_id)
+        assert thread is not None and thread.id is not None
+        history, asked = before(await self.store.memory.messages(thread.id), message_id)
+        if asked is None:
+            raise KeyError(f"reply {message_id} answers no question")
+        recorded = await self.store.corrections.record(
+            NewCorrection(
+                message_id,
+                thread.team_id,
+                thread.channel,
+                thread.thread_ts,
+                asked.text,
+                answer.agent or "",
+                route,
+                corrected_by,
+            )
+        )
+        if recorded is None:
+            return None
+        await self.store.audit.append(
+            actor=corrected_by,
+            action="route.corrected",
+            subject=f"thread:{thread.channel}:{thread.thread_ts}",
+            details={"message": message_id, "from": answer.agent, "to": route},
+        )
+        turn = Turn(
+            thread.team_id,
+            thread.channel,
+            thread.thread_ts,
+            asked.user_id or "",
+            asked.text,
+            "",
+            f"correction-{recorded.id}",
+        )
+        decision = RouteDecision(
+            (RouteChoice(route, 1.0),),
+            "correction",
+            f"corrected by {corrected_by} from {answer.agent}",
+            language=language(asked.text),
+        )
+        said = replace(turn, text=condense(asked.text).text)
+        ran = await self._follow(route, _input(said), history)
+        return await self._finish(turn, thread.id, decision, _annotated([ran], decision), None)
 
     async def carry_out(self, approval_id: str) -> ToolOutcome:
         """Run an approval already claimed (status approved), exactly once, keyed by its id."""
@@ -396,6 +475,19 @@ def _merge(parts: list[ReplyPart], approvals: list[PendingApproval], degraded: b
     if degraded:
         lines.append(DEGRADED_NOTE)
     return "\n\n".join(line for line in lines if line)
+
+
+def _annotated(ran: list[_Ran], decision: RouteDecision) -> list[_Ran]:
+    """The acknowledgement a frustrated person is owed, and the offline model's English note."""
+    first = ran[0]
+    sorry = preface(decision)
+    if sorry:
+        first = replace(first, result=replace(first.result, text=f"{sorry}\n\n{first.result.text}"))
+    offline = any(i.result.model.startswith("offline/") for i in ran)
+    extra = note(decision, offline=offline)
+    if extra:
+        first = replace(first, note=f"{first.note}\n{extra}".strip())
+    return [first, *ran[1:]]
 
 
 def pending_text(approvals: list[PendingApproval]) -> str:

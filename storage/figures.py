@@ -94,6 +94,7 @@ class WindowFigures:
     topics: Topics
     incidents_opened: int
     escalations_opened: int
+    corrected: int = 0  # turns whose specialist a person corrected ("Wrong specialist?")
 
     @property
     def empty(self) -> bool:

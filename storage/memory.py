@@ -257,6 +257,10 @@ class Memory:
         async with self._db.write() as session:
             await session.exec(stmt)
 
+    async def message(self, message_id: int) -> Message | None:
+        async with self._db.read() as session:
+            return await session.get(Message, message_id)
+
     async def messages(self, thread_id: int) -> list[Message]:
         """The whole history, oldest first (for summaries and audits, not for prompts)."""
         stmt = select(Message).where(col(Message.thread_id) == thread_id).order_by(col(Message.id))

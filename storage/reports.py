@@ -18,6 +18,7 @@ order (a thread's messages are appended one at a time).
   rejected and expired (decided in the window); the median time from request to an approve or
   reject decision.
 - opened: incidents, and tickets in the escalation category, created in the window.
+- corrected: route corrections ("Wrong specialist?") made in the window, one per corrected turn.
 - LLM usage: tokens and cost of the replies in the window, by agent.
 - topics: for conversations that started in the window, the share whose opening message uses a
   word (stop words left out), over the latest `TOPIC_SAMPLE` such conversations, so the cost
@@ -69,7 +70,7 @@ from storage.figures import (
     word_counts,
 )
 from storage.records import OPEN_STATUSES
-from storage.tables import Approval, Incident, Message, Thread, Ticket
+from storage.tables import Approval, Correction, Incident, Message, Thread, Ticket
 
 _APPROVED = ("approved", "executed", "failed")
 
@@ -91,9 +92,10 @@ class Reports:
             escalations = await _count_created(
                 conn, Ticket, start, end, col(Ticket.category) == ESCALATION
             )
+            corrected = await _count_created(conn, Correction, start, end)
         topics = Topics(len(texts), word_counts(texts))
         return WindowFigures(
-            start, end, conversations, approvals, usage, topics, incidents, escalations
+            start, end, conversations, approvals, usage, topics, incidents, escalations, corrected
         )
 
     async def open_items(self, *, limit: int = 10) -> tuple[list[OpenItem], int]:

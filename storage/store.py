@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from storage.approvals import Approvals
 from storage.audit import Audit
+from storage.corrections import Corrections
 from storage.database import Database
 from storage.digests import DigestRuns
 from storage.inbox import Inbox
@@ -31,6 +32,7 @@ class Store:
     leases: Leases
     reports: Reports
     spending: Spending
+    corrections: Corrections
 
     @classmethod
     def over(cls, db: Database) -> Store:
@@ -47,6 +49,7 @@ class Store:
             leases=Leases(db),
             reports=Reports(db),
             spending=Spending(db),
+            corrections=Corrections(db),
         )
 
     async def close(self) -> None:

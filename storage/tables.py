@@ -341,3 +341,25 @@ class SchedulerJob(SQLModel, table=True):
     id: str = Field(sa_type=Unicode(191), primary_key=True)
     next_run_time: float | None = Field(default=None, sa_type=Float(25), index=True)
     job_state: bytes = Field(sa_type=LargeBinary, nullable=False)
+
+
+class Correction(SQLModel, table=True):
+    """A person said a reply came from the wrong specialist. One per reply (a unique key), so a
+    double click or two replicas record it once; the text and route are training data."""
+
+    __tablename__ = "route_corrections"
+    __table_args__ = (
+        UniqueConstraint("message_id", name="uq_correction_message"),
+        Index("ix_route_corrections_created_at", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(sa_type=BigInteger)  # the corrected reply (not a foreign key: purges)
+    team_id: str = Field(default="", max_length=32)
+    channel: str = Field(max_length=32)
+    thread_ts: str = Field(max_length=32)
+    text: str = _text()
+    from_route: str = Field(max_length=32)
+    to_route: str = Field(max_length=32)
+    corrected_by: str = Field(max_length=32)
+    created_at: datetime = _when()

@@ -284,9 +284,10 @@ def _report(summary: dict[str, Any], actions: list[ToolResult]) -> str:
         if out.get("status") in ERROR_STATUSES:
             lines.append(f"⚠️ I couldn't {action.name.replace('_', ' ')}: {out.get('detail')}")
         elif action.name == "open_handover_ticket":
+            below = " with the summary below" if summary.get("summary") else ""
             lines.append(
                 f"*A person will pick this up.* I opened ticket *{out['ticket']}* "
-                f"({out['priority']} priority) with the summary below, so nobody has to ask again."
+                f"({out['priority']} priority){below}, so nobody has to ask again."
             )
         else:
             lines.append(_outcome(action))

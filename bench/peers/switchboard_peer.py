@@ -49,9 +49,9 @@ from agents.offline import OfflineRequest, OfflineStep, fill_response, register_
 from agents.runner import Runner
 from agents.tool import Tool, ToolContext
 from router.approvals import ApprovalRules, Approvers
-from router.classifier import FastClassifier
 from router.decider import Decider
 from router.supervisor import Supervisor
+from router.training import default_classifier
 from router.turn import Reply, Turn
 from storage.database import Database
 from storage.migrate import upgrade
@@ -179,7 +179,7 @@ async def main() -> None:
             store,
             {route: specialist(route) for route in SPECIALISTS},
             Runner(LLM()),
-            Decider(FastClassifier.from_default_data()),
+            Decider(default_classifier()),
             ApprovalRules(default=Approvers(users=("U_LEAD",))),
         )
 

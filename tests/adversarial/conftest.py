@@ -56,6 +56,16 @@ def config(
     )
 
 
+def asks_for_approval(message: dict[str, Any]) -> bool:
+    """A card still waiting: it has the Approve button (replies have other buttons)."""
+    return any(
+        e.get("action_id") == "approval_approve"
+        for b in message.get("blocks") or []
+        if b.get("type") == "actions"
+        for e in b.get("elements") or []
+    )
+
+
 @dataclass
 class World:
     """The bot, the workspace and the ledger file; counts what really happened."""
@@ -106,11 +116,7 @@ class World:
         await settled(self.running)
 
     def cards(self, thread_ts: str) -> list[dict[str, Any]]:
-        return [
-            m
-            for m in self.slack.thread("support", thread_ts)
-            if any(b.get("type") == "actions" for b in m.get("blocks") or [])
-        ]
+        return [m for m in self.slack.thread("support", thread_ts) if asks_for_approval(m)]
 
     async def click(
         self, user: str, thread_ts: str, action: str = "approval_approve", *, decided: bool = True

@@ -23,7 +23,7 @@ import aiohttp
 from localslack import LocalSlack
 from storage.database import Database
 from storage.migrate import upgrade
-from tests.adversarial.conftest import LEADS, ONCALL
+from tests.adversarial.conftest import LEADS, ONCALL, asks_for_approval
 
 PAGE = "The API is down for everyone since 09:10, page on-call"
 CONFIG = f"""
@@ -84,10 +84,6 @@ async def process(
             await proc.wait()
 
 
-def has_buttons(message: dict[str, object]) -> bool:
-    return any(b.get("type") == "actions" for b in message.get("blocks") or [])  # type: ignore[attr-defined]
-
-
 async def test_a_page_in_flight_when_the_process_is_killed_is_posted_once(
     slack: LocalSlack, tmp_path: Path
 ) -> None:
@@ -98,7 +94,7 @@ async def test_a_page_in_flight_when_the_process_is_killed_is_posted_once(
     async with process(slack, env) as first:
         ts = await slack.post("cara", "support", f"<@{slack.bot_user_id}> {PAGE}")
         card = await slack.wait_for_bot_message(
-            "support", thread_ts=ts, within=30, predicate=has_buttons
+            "support", thread_ts=ts, within=30, predicate=asks_for_approval
         )
         held = slack.hold("chat.postMessage", "oncall")
         await slack.click("alice", "support", card["ts"], "approval_approve")

@@ -75,7 +75,7 @@ async def test_split_across_steps_of_one_turn(attacked: World) -> None:
 
 async def test_split_across_turns_of_one_thread(attacked: World) -> None:
     thread = await attacked.ask("bob", "Credit Helix " + credit(9900))
-    await attacked.ask("bob", "And another " + credit(9900), thread_ts=thread)
+    await attacked.ask("bob", "Please credit Helix again " + credit(9900), thread_ts=thread)
     assert attacked.movements() == 1 and len(attacked.cards(thread)) == 1
 
 

@@ -28,7 +28,10 @@ def mention(slack: LocalSlack, words: str) -> str:
 
 
 def has_buttons(message: dict[str, Any]) -> bool:
-    return any(b.get("type") == "actions" for b in message.get("blocks") or [])
+    """An approval card still waiting: it has Approve and Reject (replies have other buttons)."""
+    return any(
+        str(b.get("block_id", "")).startswith("approval:") for b in message.get("blocks") or []
+    )
 
 
 async def ask_for_refund(

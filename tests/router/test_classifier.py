@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
 from sklearn.svm import LinearSVC
 
+from router.calibration import log_softmax
 from router.classifier import (
     ROUTES,
     ClassifierError,
@@ -16,13 +18,16 @@ from router.classifier import (
     normalize,
     parse_examples,
 )
+from router.embeddings import default_embeddings
 from router.evaluation import evaluate
 from router.segments import split_segments
+from router.text import gist
+from router.training import default_classifier
 
 
 @pytest.fixture(scope="module")
 def clf() -> FastClassifier:
-    return FastClassifier.from_default_data()
+    return default_classifier()
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +38,8 @@ def heldout() -> list[Example]:
 def test_shipped_data_is_large_balanced_and_disjoint(heldout: list[Example]) -> None:
     train = load_default_examples("train.jsonl")
     for route in ROUTES:
-        assert sum(e.route == route for e in train) >= 400, route
-        assert 90 <= sum(e.route == route for e in heldout) <= 110, route
+        assert sum(e.route == route for e in train) >= 90, route
+        assert sum(e.route == route for e in heldout) == 60, route
     seen = {normalize(e.text) for e in train}
     assert not [e.text for e in heldout if normalize(e.text) in seen]
 
@@ -70,7 +75,13 @@ def test_predict_many_agrees_with_predict(clf: FastClassifier, heldout: list[Exa
         ("I want to speak to a manager right now", "escalation"),
         ("SEV1: production outage, please page on-call", "escalation"),
         ("hi, I have a question", "triage"),
-        ("how do I add a new user to our workspace?", "triage"),
+        ("where is my parcel? ordered last week", "triage"),
+        ("what are your opening hours on Saturday", "triage"),
+        ("can I talk to a human please", "escalation"),
+        ("Hola, no puedo acceder a mi cuenta", "technical"),
+        ("Ich wurde doppelt belastet", "billing"),
+        ("how do I register a new account", "technical"),
+        ("what is the cancellation fee", "billing"),
         ("feature request: please add a dark mode", "triage"),
         ("how do I contact your sales team?", "triage"),
     ],
@@ -96,6 +107,18 @@ def test_normalize_strips_slack_markup_and_numbers() -> None:
     assert normalize("PLEASEEEE   help!!!\n\nnow") == "pleasee help!! now"
 
 
+def test_gist_drops_greeting_sign_off_and_signature_but_not_requests() -> None:
+    email = (
+        "Subject: Refund\n\nDear Support Team,\n\nPlease refund INV-1.\n\nKind regards,\nAna\nCFO"
+    )
+    assert gist(email) == "Refund Please refund INV-1."
+    assert gist("Hi, I can't log in") == "Hi, I can't log in"
+    assert gist("Thanks!") == "Thanks!"
+    assert gist("Hallo,\nich kann mich nicht anmelden.\nViele Grüße\nTim") == (
+        "ich kann mich nicht anmelden."
+    )
+
+
 def test_message_with_nothing_left_goes_to_triage_with_low_confidence(
     clf: FastClassifier,
 ) -> None:
@@ -105,18 +128,30 @@ def test_message_with_nothing_left_goes_to_triage_with_low_confidence(
 
 
 def test_fast_scoring_matches_sklearn(clf: FastClassifier) -> None:
-    """The hand-rolled scoring path must give what sklearn gives for the same fitted model."""
+    """The hand-rolled scoring path must give what sklearn gives for the same fitted models."""
     examples = load_default_examples("train.jsonl")
+    labels = [clf.routes.index(e.route) for e in examples]
     union = FeatureUnion([(str(i), v) for i, v in enumerate(_vectorizers())])
-    x = union.fit_transform([normalize(e.text) for e in examples])
-    svm = LinearSVC(C=0.5, random_state=0).fit(x, [clf.routes.index(e.route) for e in examples])
+    x = union.fit_transform([normalize(gist(e.text)) for e in examples])
+    svm = LinearSVC(C=0.5, random_state=0).fit(x, labels)
+    words = default_embeddings()
+    logistic = LogisticRegression(C=16.0, max_iter=2000)
+    logistic.fit(words.embed_many([gist(e.text) for e in examples]), labels)
     probes = ["charged twice :(", "SSO broken for me", "whole platform down", "hi there"]
-    margins = svm.decision_function(union.transform([normalize(t) for t in probes]))
-    z = margins / clf.temperature
+    margins = svm.decision_function(union.transform([normalize(gist(t)) for t in probes]))
+    embedded = logistic.decision_function(words.embed_many(probes))
+    vote = 0.5 * log_softmax(margins / clf.lexical_temperature) + 0.5 * log_softmax(embedded)
+    z = vote / clf.temperature
     expected = np.exp(z - z.max(axis=1, keepdims=True))
     expected /= expected.sum(axis=1, keepdims=True)
     got = np.array([[p.scores[r] for r in clf.routes] for p in clf.predict_many(probes)])
-    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-9)
+
+
+def test_cached_classifier_scores_like_the_trained_one(clf: FastClassifier) -> None:
+    again = FastClassifier.from_arrays(clf.to_arrays())
+    for text in ["refund pls", "Passwort vergessen", "the site is down for everyone", "hi"]:
+        assert again.predict(text) == clf.predict(text)
 
 
 def test_trains_on_a_small_custom_set_with_two_routes() -> None:
@@ -152,12 +187,16 @@ def test_split_segments_cuts_on_sentences_and_connectives() -> None:
         "I was charged after cancelling because the app crashed while I cancelled"
     ) == ["I was charged after cancelling", "the app crashed while I cancelled"]
     assert split_segments(
-        "Hi,\n\nMy invoice is wrong; and also the CSV export fails.\nThanks, Bo"
+        gist("Hi,\n\nMy invoice is wrong; and also the CSV export fails.\nThanks, Bo")
     ) == [
         "My invoice is wrong",
         "the CSV export fails",
     ]
     assert split_segments("refund pls") == ["refund pls"]
+    assert split_segments("double charged and can't log in with SSO") == [
+        "double charged",
+        "can't log in with SSO",
+    ]
     assert split_segments(
         "Not a billing question, our invoice is fine. The export fails daily."
     ) == ["The export fails daily"]
@@ -198,13 +237,13 @@ MULTI_INTENT = [
         {"escalation", "technical"},
     ),
     (
-        "SSO login fails with an invalid SAML response for me. Also, how do I add a new user to "
-        "our workspace?",
+        "SSO login fails with an invalid SAML response for me. Also, where is the laptop stand I "
+        "ordered two weeks ago?",
         {"technical", "triage"},
     ),
     (
-        "Please cancel my subscription and stop charging my card. Also I'd like all my personal "
-        "data deleted under GDPR.",
+        "Please cancel my subscription and stop charging my card. Also I need to change the "
+        "delivery address of my last order.",
         {"billing", "triage"},
     ),
     (
@@ -218,9 +257,13 @@ MULTI_INTENT = [
         {"escalation", "billing"},
     ),
     (
-        "I want to file a formal complaint about your agent. Also the export to CSV times out "
-        "for me.",
+        "I want to talk to a manager about how my case was handled. Also the export to CSV times "
+        "out for me.",
         {"escalation", "technical"},
+    ),
+    (
+        "I was double charged and I can't log in with SSO",
+        {"billing", "technical"},
     ),
 ]
 
@@ -255,9 +298,9 @@ LONG_SINGLE_INTENT = [
         "escalation",
     ),
     (
-        "Hi,\n\nWe've just hired four new support agents who start on Monday. What's the best "
-        "way to add them to our workspace and make sure they only see the Customer Care group? "
-        "Should they be agents or light agents?\n\nCheers,\nDave",
+        "Hi,\n\nI ordered two office chairs on the 4th (order 55102) and the tracking page has "
+        "said 'in transit' for a week. Could you check with the courier, and if they're lost, "
+        "send new ones? Also please use my new address from now on.\n\nCheers,\nDave",
         "triage",
     ),
 ]

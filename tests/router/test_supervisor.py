@@ -21,6 +21,7 @@ from router.classifier import FastClassifier
 from router.decider import Decider, DeciderSettings
 from router.llm_router import LLMRouter
 from router.supervisor import Supervisor, SupervisorSettings
+from router.training import default_classifier
 from router.turn import Turn
 from storage.store import Store
 
@@ -29,7 +30,7 @@ ROUTES = ("triage", "billing", "technical", "escalation")
 
 @pytest.fixture(scope="session")
 def classifier() -> FastClassifier:
-    return FastClassifier.from_default_data()
+    return default_classifier()
 
 
 class RefundArgs(BaseModel):

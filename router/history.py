@@ -1,0 +1,37 @@
+"""Reading a thread's history for the two cases that look back past the newest message.
+
+An answer to the router's clarifying question is routed together with the question it answers,
+and a corrected reply is re-run with exactly the history its question had.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from router.clarify import is_question
+from storage.memory import Window
+from storage.tables import Message
+
+
+def before(messages: list[Message], message_id: int) -> tuple[list[dict[str, Any]], Message | None]:
+    """The history before the question that reply `message_id` answered, and that question."""
+    index = next((i for i, m in enumerate(messages) if m.id == message_id), len(messages))
+    ask = next((i for i in range(index - 1, -1, -1) if messages[i].role == "user"), None)
+    if ask is None:
+        return [], None
+    history = [
+        {"role": m.role, "content": m.text}
+        for m in messages[:ask]
+        if m.role in ("user", "assistant")
+    ]
+    return history, messages[ask]
+
+
+def after_question(window: Window, text: str) -> tuple[bool, str]:
+    """An answer to the router's clarifying question is routed with what was first asked."""
+    messages = window.messages
+    if len(messages) < 2 or messages[-1].role != "assistant":
+        return False, text
+    if not is_question(messages[-1].text) or messages[-2].role != "user":
+        return False, text
+    return True, f"{messages[-2].text}\n{text}"
