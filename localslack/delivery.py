@@ -103,23 +103,38 @@ SettledCallback = Callable[[Delivery], None]
 class Dispatcher:
     """Creates deliveries, hands them to the active transport, records their outcome."""
 
-    def __init__(self, signal: Signal) -> None:
+    def __init__(self, signal: Signal, *, hold_until_attached: bool = False) -> None:
         self.deliveries: list[Delivery] = []
         self.transport: Transport | None = None
         self.on_settled: list[SettledCallback] = []
         self._signal = signal
+        # An app that is set up to receive events but not connected yet (it is still starting)
+        # gets them when it connects, as Slack keeps retrying, instead of losing them.
+        self.hold_until_attached = hold_until_attached
+        self._waiting: list[Delivery] = []
 
     def send(self, kind: DeliveryKind, payload: Json, delivery_id: str | None = None) -> Delivery:
-        """Record a delivery and submit it to the transport (or mark it dropped)."""
+        """Record a delivery and submit it to the transport (or hold it, or mark it dropped)."""
         ident = delivery_id or payload.get("event_id") or random_id("D", 12)
         delivery = Delivery(id=str(ident), kind=kind, payload=payload)
         self.deliveries.append(delivery)
-        if self.transport is None:
-            self.settle(delivery, "dropped")
-        else:
+        if self.transport is not None:
             self.transport.submit(delivery)
+        elif self.hold_until_attached:
+            self._waiting.append(delivery)
+        else:
+            self.settle(delivery, "dropped")
         self._signal.notify()
         return delivery
+
+    def attach(self, transport: Transport | None) -> None:
+        """Deliver through `transport` from now on, starting with what waited for it."""
+        self.transport = transport
+        if transport is None:
+            return
+        waiting, self._waiting = self._waiting, []
+        for delivery in waiting:
+            transport.submit(delivery)
 
     def record(self, delivery: Delivery, attempt: DeliveryAttempt) -> None:
         """Note a new or finished attempt (wakes waiters)."""

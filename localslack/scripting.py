@@ -138,8 +138,8 @@ class LocalSlack:
         old = self.parts.dispatcher.transport
         if old is not None and old is not self.parts.socket_mode:
             await old.close()
-        self.parts.dispatcher.transport = HttpTransport(
-            self.config, self.parts.dispatcher, self._session, request_url, secret
+        self.parts.dispatcher.attach(
+            HttpTransport(self.config, self.parts.dispatcher, self._session, request_url, secret)
         )
         if verify:
             await self._verify_url(request_url)
@@ -159,11 +159,11 @@ class LocalSlack:
 
     def use_socket_mode(self) -> None:
         """Queue envelopes for Socket Mode clients (connect with the app token)."""
-        self.parts.dispatcher.transport = self.parts.socket_mode
+        self.parts.dispatcher.attach(self.parts.socket_mode)
 
     def use_no_delivery(self) -> None:
         """Record events without sending them (state "dropped")."""
-        self.parts.dispatcher.transport = None
+        self.parts.dispatcher.attach(None)
 
     # ----- acting as people --------------------------------------------------------------
     async def post(self, user: str, channel: str, text: str, thread_ts: str | None = None) -> str:

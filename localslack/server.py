@@ -37,7 +37,9 @@ class Components:
     def __init__(self, config: LocalSlackConfig, workspace: Workspace) -> None:
         self.config = config
         self.workspace = workspace
-        self.dispatcher = Dispatcher(workspace.changed)
+        self.dispatcher = Dispatcher(
+            workspace.changed, hold_until_attached=config.delivery != "none"
+        )
         self.limiter = RateLimiter(config.rate_limits, config.rate_limits_enabled)
         self.events = EventSource(workspace, config, self.dispatcher)
         self.actions = Actions(workspace, self.events)
@@ -61,7 +63,7 @@ class Components:
         in its Slack settings, so events start flowing over the socket.
         """
         if self.dispatcher.transport is None:
-            self.dispatcher.transport = self.socket_mode
+            self.dispatcher.attach(self.socket_mode)
         base = self.workspace.base_url.replace("http://", "ws://", 1)
         return {"url": self.socket_mode.issue_url(base)}
 

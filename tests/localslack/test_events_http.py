@@ -9,7 +9,7 @@ import pytest
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from localslack import LocalSlack, UrlVerificationError
+from localslack import LocalSlack, LocalSlackConfig, UrlVerificationError
 
 from .conftest import bolt_app, serve_bolt
 
@@ -148,3 +148,17 @@ async def test_dm_edit_and_delete_events(ls: LocalSlack) -> None:
 async def test_no_events_from_channels_without_the_bot(ls: LocalSlack) -> None:
     await ls.post("alice", "general", f"<@{ls.bot_user_id}> are you here?")
     assert ls.deliveries == []
+
+
+async def test_events_wait_for_an_app_that_is_still_starting() -> None:
+    # `switchboard local` serves the page before the bot is up: what people post meanwhile
+    # reaches the bot when it connects, instead of being lost.
+    async with LocalSlack(LocalSlackConfig(delivery="http")) as ls:
+        ts = await ls.post("bob", "support", "hello before the app is up")
+        assert ls.deliveries[-1].state == "pending"
+        app = bolt_app(ls)
+        seen = _recorder(app)
+        async with serve_bolt(app) as url:
+            await ls.use_http(url)
+            await ls.wait_for(lambda: seen, what="the early message in Bolt")
+    assert [body["event"]["ts"] for body in seen] == [ts]
