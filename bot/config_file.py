@@ -91,6 +91,17 @@ class RouterConfig(_Section):
     turn_deadline: Duration = timedelta(seconds=60)
 
 
+class ModelsConfig(_Section):
+    """How model calls fail over: fallbacks in order, then the offline model."""
+
+    fallbacks: list[str] = Field(default_factory=list)
+    timeout: Duration = timedelta(seconds=15)
+    failure_budget: Duration = timedelta(seconds=15)
+    retries: int = Field(default=2, ge=0, le=5)
+    breaker_after: int = Field(default=5, ge=1, le=100)
+    breaker_cooldown: Duration = timedelta(seconds=60)
+
+
 class BillingConfig(_Section):
     connector: Literal["demo", "stripe"] = "demo"
     refund_approval_above: float = Field(default=0, ge=0)
@@ -112,6 +123,7 @@ class FileConfig(_Section):
     """Everything `switchboard.toml` may hold; every section is optional."""
 
     router: RouterConfig = RouterConfig()
+    models: ModelsConfig = ModelsConfig()
     agents: dict[Literal["triage", "billing", "technical", "escalation"], AgentConfig] = Field(
         default_factory=dict
     )

@@ -22,7 +22,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import text
 
-from agents.llm import LLM, LLMSettings
+from agents.llm import LLM
 from agents.runner import Runner
 from bot.app import create_app
 from bot.approvals import ApprovalDesk
@@ -42,6 +42,7 @@ from bot.wiring import (
     approval_rules,
     build_agents,
     decider_for,
+    llm_settings,
     supervisor_settings,
 )
 from bot.worker import Worker
@@ -152,7 +153,7 @@ async def running(
             "SLACK_BOT_TOKEN", f"Slack did not accept it ({exc})", FIXES["SLACK_BOT_TOKEN"]
         ) from None
     metrics = Metrics.create()
-    runner = Runner(LLM(LLMSettings()))
+    runner = Runner(LLM(llm_settings(settings)))
     agents = build_agents(settings, store, SlackNotifier(client))
     supervisor = Supervisor(
         store,
@@ -193,7 +194,7 @@ async def running(
         signing_secret=secret.get_secret_value() if secret else None,
         intake=Intake(store, worker, metrics),
         commands={
-            "status": StatusCommand(store, agents["triage"].active_model),
+            "status": StatusCommand(store, agents["triage"].active_model, runner.llm.breakers),
             "approve": DecideCommand(desk, "approve"),
             "reject": DecideCommand(desk, "reject"),
             "digest": DigestCommand(digests),

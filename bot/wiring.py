@@ -10,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from agents.agent import Agent
 from agents.connectors.paging import Notifier, Pager, PagerDutyPager, SlackPager
-from agents.llm import LLM
+from agents.llm import LLM, LLMSettings
 from agents.specialists.factory import SpecialistConfig, build_specialists, default_deps
 from bot.config_file import ApproverRule
 from bot.errors import ConfigError
@@ -104,6 +104,18 @@ def approval_rules(settings: Settings) -> ApprovalRules:
         by_agent={name: _approvers(rule) for name, rule in config.agents.items()},
         by_tool={name: _approvers(rule) for name, rule in config.tools.items()},
         expires_after=config.expires_after,
+    )
+
+
+def llm_settings(settings: Settings) -> LLMSettings:
+    models = settings.file.models
+    return LLMSettings(
+        timeout=models.timeout.total_seconds(),
+        retries=models.retries,
+        fallbacks=tuple(models.fallbacks),
+        breaker_threshold=models.breaker_after,
+        breaker_cooldown=models.breaker_cooldown.total_seconds(),
+        failure_budget=models.failure_budget.total_seconds(),
     )
 
 
