@@ -20,7 +20,6 @@ from aiohttp import web
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import text
 
 from agents.llm import LLM
 from agents.runner import Runner
@@ -31,12 +30,14 @@ from bot.cards import APPROVE, REJECT
 from bot.commands import DecideCommand, StatusCommand
 from bot.digests import DigestCommand, Digests
 from bot.errors import ConfigError
+from bot.health import Readiness
 from bot.http import web_app
 from bot.intake import Intake
 from bot.metrics import Metrics
 from bot.scheduler import DigestScheduler
 from bot.sender import Sender
 from bot.settings import FIXES, Settings
+from bot.slack_errors import describe_failure
 from bot.wiring import (
     SlackNotifier,
     approval_rules,
@@ -70,18 +71,23 @@ class Switchboard:
     team_id: str
     digests: Digests
     scheduler: DigestScheduler
-
-    async def health(self) -> None:
-        async with self.store.db.read() as session:
-            await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+    readiness: Readiness
 
 
-async def serve_http(board: Switchboard, host: str, port: int) -> tuple[web.AppRunner, int]:
-    """Serve /slack/events, /healthz and /metrics; port 0 picks a free port, which is returned."""
+async def serve_http(
+    board: Switchboard, host: str, port: int, *, events: bool = True
+) -> tuple[web.AppRunner, int]:
+    """Serve /slack/events (unless `events` is off: Socket Mode), /healthz, /readyz and
+    /metrics; port 0 picks a free port, which is returned."""
     secret = board.settings.env.slack_signing_secret
-    assert secret is not None
+    assert secret is not None or not events
     runner = web.AppRunner(
-        web_app(board.app, secret.get_secret_value(), board.metrics, board.health)
+        web_app(
+            board.app if events else None,
+            secret.get_secret_value() if secret else "",
+            board.metrics,
+            board.readiness,
+        )
     )
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
@@ -90,15 +96,21 @@ async def serve_http(board: Switchboard, host: str, port: int) -> tuple[web.AppR
 
 
 def slack_client(
-    settings: Settings, session: aiohttp.ClientSession | None = None
+    settings: Settings, session: aiohttp.ClientSession | None = None, *, posting: bool = False
 ) -> AsyncWebClient:
-    """The one Web API client; with a session it reuses connections instead of one per call."""
+    """The Web API client; with a session it reuses connections instead of one per call.
+
+    The `posting` client (the outbox sender's) does not retry a call after a reset connection,
+    as slack_sdk does by default: the post may have landed, and resending it blind would post
+    it twice. The sender retries itself, after looking for the post in Slack.
+    """
     token = settings.env.slack_bot_token
     client = AsyncWebClient(
         token=token.get_secret_value() if token else None,
         base_url=settings.env.slack_api_url,
         timeout=15,
         session=session,
+        retry_handlers=[] if posting else None,
     )
     client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=5))
     return client
@@ -131,6 +143,8 @@ async def running(
     socket_mode: bool = False,
     lease: timedelta = timedelta(seconds=30),
     post_interval: float = 1.0,
+    post_lease: timedelta = timedelta(seconds=60),
+    max_post_backoff: float = 8.0,
 ) -> AsyncIterator[Switchboard]:
     settings.require("SLACK_BOT_TOKEN", *(() if socket_mode else ("SLACK_SIGNING_SECRET",)))
     db = Database(settings.env.database_url)
@@ -149,9 +163,7 @@ async def running(
     except Exception as exc:
         await store.close()
         await http.close()
-        raise ConfigError(
-            "SLACK_BOT_TOKEN", f"Slack did not accept it ({exc})", FIXES["SLACK_BOT_TOKEN"]
-        ) from None
+        raise _slack_refused(exc) from None
     metrics = Metrics.create()
     runner = Runner(LLM(llm_settings(settings)))
     agents = build_agents(settings, store, SlackNotifier(client))
@@ -170,7 +182,15 @@ async def running(
         if parts[0] == "card" and parts[-1] == "post":
             await desk_ref[0].card_posted(parts[1], row.channel, ts)
 
-    sender = Sender(store, client, metrics, pace=post_interval, on_posted=card_posted)
+    sender = Sender(
+        store,
+        slack_client(settings, http, posting=True),
+        metrics,
+        pace=post_interval,
+        on_posted=card_posted,
+        lease=post_lease,
+        max_backoff=max_post_backoff,
+    )
     approvals = settings.file.approvals
     groups = GroupMembers(client, approvals.group_cache.total_seconds())
     desk = ApprovalDesk(store, supervisor, sender, groups, channel=approvals.channel, client=client)
@@ -193,6 +213,7 @@ async def running(
         client=client,
         signing_secret=secret.get_secret_value() if secret else None,
         intake=Intake(store, worker, metrics),
+        identity=dict(identity.data) if isinstance(identity.data, dict) else {},
         commands={
             "status": StatusCommand(store, agents["triage"].active_model, runner.llm.breakers),
             "approve": DecideCommand(desk, "approve"),
@@ -215,6 +236,7 @@ async def running(
         str(identity.get("team_id") or ""),
         digests,
         scheduler,
+        Readiness(store, client),
     )
     sending = asyncio.create_task(sender.run())
     sweeping = asyncio.create_task(worker.sweep())
@@ -239,5 +261,20 @@ async def running(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await board.readiness.close()
         await store.close()
         await http.close()
+
+
+def _slack_refused(exc: Exception) -> ConfigError:
+    """Why start-up could not use Slack, in one line: the token, or the address."""
+    failure = describe_failure(exc)
+    if failure.code in ("invalid_auth", "not_authed", "account_inactive", "token_revoked"):
+        return ConfigError(
+            "SLACK_BOT_TOKEN", f"Slack did not accept it ({failure.code})", FIXES["SLACK_BOT_TOKEN"]
+        )
+    return ConfigError(
+        "SLACK_API_URL",
+        f"the Slack Web API could not be used ({failure.code})",
+        "Check the network and SLACK_API_URL, or try again if Slack is having an outage",
+    )

@@ -18,12 +18,12 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import structlog
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.metrics import Metrics
 from bot.render import attribution, reply_messages
 from bot.sender import Sender
+from bot.slack_errors import describe_failure
 from bot.turns import reply_thread, turn_of
 from router.supervisor import Supervisor
 from router.turn import Reply, Turn
@@ -191,8 +191,10 @@ class Worker:
     async def _react(self, turn: Turn, *, add: bool) -> None:
         """Show that a turn is being worked on; cosmetic, so failures are ignored."""
         method = self.client.reactions_add if add else self.client.reactions_remove
-        with contextlib.suppress(SlackApiError, OSError):
+        try:
             await method(channel=turn.channel, timestamp=turn.ts, name=WORKING)
+        except Exception as exc:  # any failure of Slack's: a reset, an HTML error page, ...
+            log.info("turn.reaction_failed", error=describe_failure(exc).code)
 
     async def _heartbeat(self, row_id: int) -> None:
         interval = self.lease.total_seconds() / 3

@@ -9,7 +9,7 @@ a timeout and fails with a message that says what it waited for.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from types import TracebackType
 from typing import Any
@@ -24,6 +24,7 @@ from .errors import LocalSlackError, UrlVerificationError
 from .http_delivery import HttpTransport
 from .ids import ts_key
 from .models import Json, Message
+from .outage import Mode as OutageMode
 from .ratelimit import RateLimitHit
 from .server import Components
 from .state import Workspace
@@ -300,6 +301,22 @@ class LocalSlack:
             matching, within, f"{count} matching deliveries"
         )
         return found
+
+    # ----- Slack's bad days -----------------------------------------------------------------
+    def break_web_api(self, mode: OutageMode, methods: Iterable[str] | None = None) -> None:
+        """Fail Web API calls (all, or these methods) as ``mode`` says until mended: an HTML
+        500, a text 503, an empty 502, a reset connection, or ``hold`` (do the work, never
+        answer)."""
+        self.parts.webapi.outage.start(mode, methods)
+
+    def mend_web_api(self) -> None:
+        """End the outage; held answers are sent."""
+        self.parts.webapi.outage.end()
+
+    @property
+    def outage_hits(self) -> int:
+        """Web API calls spoiled by outages so far."""
+        return self.parts.webapi.outage.hits
 
     # ----- Socket Mode and introspection ---------------------------------------------------
     async def refresh_socket_mode(self) -> int:
