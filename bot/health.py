@@ -45,19 +45,28 @@ class Readiness:
         self.socket_connected: Callable[[], Awaitable[bool]] | None = None  # Socket Mode only
         self.probe = f"ready:{socket.gethostname()}-{os.getpid()}-{id(self):x}"
         self._slack: tuple[float, str] | None = None
+        self._probe: asyncio.Task[bool] | None = None
 
     async def __call__(self) -> dict[str, str]:
         database, slack = await asyncio.gather(self._database(), self._slack_state())
         return {"database": database, "slack": slack}
 
     async def _database(self) -> str:
-        """A write that commits: only that shows a full disk or a read-only database."""
-        try:
-            async with asyncio.timeout(self.timeout):
-                await self.store.leases.acquire(self.probe, self.probe, timedelta(minutes=5))
-        except TimeoutError:
+        """A write that commits: only that shows a full disk or a read-only database.
+
+        The write is not cancelled when it is slow (a driver blocked on a lock may not notice
+        cancellation until its own timeout), it is left to finish while readiness answers, and
+        no second probe starts until it has.
+        """
+        if self._probe is None or self._probe.done():
+            self._probe = asyncio.create_task(
+                self.store.leases.acquire(self.probe, self.probe, timedelta(minutes=5))
+            )
+        done, _ = await asyncio.wait({self._probe}, timeout=self.timeout)
+        if not done:
             return f"not writable: no write within {self.timeout:g} s (locked or overloaded?)"
-        except Exception as exc:
+        exc = self._probe.exception()
+        if exc is not None:
             log.warning("readyz.database", error=type(exc).__name__)
             return f"not writable: {type(exc).__name__}"
         return OK
@@ -80,6 +89,9 @@ class Readiness:
 
     async def close(self) -> None:
         """Remove this process's probe row."""
+        if self._probe is not None and not self._probe.done():
+            self._probe.cancel()
+            await asyncio.gather(self._probe, return_exceptions=True)
         try:
             await self.store.leases.release(self.probe, self.probe)
         except Exception as exc:  # shutting down: the row only lingers
