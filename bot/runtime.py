@@ -26,6 +26,7 @@ from agents.runner import Runner
 from bot.app import create_app
 from bot.approvals import ApprovalDesk
 from bot.approvers import GroupMembers
+from bot.attachments import Attachments
 from bot.cards import APPROVE, REJECT
 from bot.commands import DecideCommand, StatusCommand
 from bot.digests import DigestCommand, Digests
@@ -207,6 +208,7 @@ async def running(
         concurrency=settings.env.max_concurrency,
         lease=lease,
         extra_messages=desk.cards_for,
+        attachments=Attachments(client, http),
     )
     secret = settings.env.slack_signing_secret
     app = create_app(

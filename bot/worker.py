@@ -20,6 +20,7 @@ from datetime import timedelta
 import structlog
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.attachments import Attachments
 from bot.metrics import Metrics
 from bot.render import attribution, reply_messages
 from bot.sender import Sender
@@ -52,6 +53,7 @@ class Worker:
         concurrency: int = 16,
         lease: timedelta = timedelta(seconds=30),
         extra_messages: Callable[[Reply], Awaitable[list[Outgoing]]] | None = None,
+        attachments: Attachments | None = None,
     ) -> None:
         self.store = store
         self.supervisor = supervisor
@@ -61,6 +63,7 @@ class Worker:
         self.bot_user_id = bot_user_id
         self.lease = lease
         self.extra_messages = extra_messages
+        self.attachments = attachments
         self.owner = f"{socket.gethostname()}-{os.getpid()}-{id(self):x}"
         self._slots = asyncio.Semaphore(concurrency)
         self._queues: dict[str, deque[int]] = {}
@@ -126,7 +129,9 @@ class Worker:
         row = await self.store.inbox.claim(row_id, self.owner, self.lease)
         if row is None:
             return
-        turn = turn_of(row.payload, self.bot_user_id)
+        files = row.payload["event"].get("files") or []
+        attached = await self.attachments.describe(files) if files and self.attachments else ""
+        turn = turn_of(row.payload, self.bot_user_id, attached)
         started = time.perf_counter()
         with structlog.contextvars.bound_contextvars(
             event_id=turn.event_id, thread=f"{turn.channel}:{turn.thread_ts}"

@@ -166,10 +166,36 @@ class LocalSlack:
         self.parts.dispatcher.transport = None
 
     # ----- acting as people --------------------------------------------------------------
-    async def post(self, user: str, channel: str, text: str, thread_ts: str | None = None) -> str:
+    async def post(
+        self,
+        user: str,
+        channel: str,
+        text: str,
+        thread_ts: str | None = None,
+        *,
+        broadcast: bool = False,
+    ) -> str:
         """Post as a person ("alice" or "U0ALICE") in a channel ("support", "#support", id);
-        returns the new message's ts. The app gets the events Slack would send."""
-        return self.parts.actions.user_post(user, channel, text, thread_ts).ts
+        returns the new message's ts. The app gets the events Slack would send. ``broadcast``
+        is a reply's "Also send to #channel" (``thread_broadcast``)."""
+        return self.parts.actions.user_post(user, channel, text, thread_ts, broadcast=broadcast).ts
+
+    async def upload(
+        self,
+        user: str,
+        channel: str,
+        name: str,
+        data: bytes,
+        text: str = "",
+        thread_ts: str | None = None,
+    ) -> str:
+        """A person shares a file, with optional text (``file_share``); returns the ts."""
+        return self.parts.actions.user_upload(user, channel, name, data, text, thread_ts).ts
+
+    @property
+    def file_downloads(self) -> list[tuple[str, str]]:
+        """Every download of a file's bytes: (file id, Authorization header sent)."""
+        return list(self.parts.files.downloads)
 
     async def dm(self, user: str, text: str) -> str:
         """A person writes to the bot in their DM; returns the ts."""

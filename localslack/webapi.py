@@ -31,7 +31,7 @@ TokenKind = Literal["bot", "app"]
 JSON_ARGS = ("blocks", "metadata", "attachments", "files", "loading_messages")
 BOT_SCOPES = (
     "app_mentions:read,channels:history,channels:read,chat:write,commands,files:write,"
-    "groups:history,im:history,im:read,reactions:read,reactions:write,usergroups:read,"
+    "files:read,groups:history,im:history,im:read,reactions:read,reactions:write,usergroups:read,"
     "users:read,assistant:write"
 )
 
