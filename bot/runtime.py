@@ -197,7 +197,9 @@ async def running(
     desk = ApprovalDesk(store, supervisor, sender, groups, channel=approvals.channel, client=client)
     desk_ref.append(desk)
     digests = Digests(store, client, sender, settings.file.digests)
-    scheduler = DigestScheduler(store, digests.run_scheduled, settings.file.digests)
+    scheduler = DigestScheduler(
+        store, digests.run_scheduled, settings.file.digests, retry=digests.retry
+    )
     worker = Worker(
         store,
         supervisor,
