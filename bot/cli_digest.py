@@ -26,7 +26,7 @@ from bot.sender import Sender
 from bot.settings import FIXES, Settings
 from storage import migrate
 from storage.columns import utcnow
-from storage.database import Database
+from storage.database import connected
 from storage.store import Store
 
 
@@ -55,7 +55,7 @@ def _client(settings: Settings) -> AsyncWebClient:
 
 
 async def _open_store(settings: Settings) -> Store:
-    db = Database(settings.env.database_url)
+    db = await connected(settings.env.database_url)
     if await migrate.current(db) != migrate.head():
         await db.dispose()
         raise ConfigError(

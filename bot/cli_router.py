@@ -10,16 +10,22 @@ from typing import IO
 
 import click
 
-from agents.llm import LLM, LLMSettings
+from agents.llm import LLM
 from agents.runner import Runner
 from bot.cli_support import fail, run_async, settings_of, user_errors
-from bot.wiring import approval_rules, build_agents, decider_for, supervisor_settings
+from bot.wiring import (
+    approval_rules,
+    build_agents,
+    decider_for,
+    llm_settings,
+    supervisor_settings,
+)
 from router.classifier import ClassifierError, parse_examples
 from router.evaluation import render_report, score
 from router.supervisor import Supervisor
 from router.turn import Turn
 from storage import migrate
-from storage.database import Database
+from storage.database import connected
 from storage.store import Store
 
 
@@ -50,7 +56,7 @@ async def route(ctx: click.Context, text: str | None, jsonl: IO[str] | None) -> 
     """Print the route decision for TEXT as JSON (or for each line of a JSONL file)."""
     if (text is None) == (jsonl is None):
         fail("give either TEXT or --jsonl FILE")
-    decider = decider_for(settings_of(ctx), LLM(LLMSettings()))
+    decider = decider_for(settings_of(ctx), LLM(llm_settings(settings_of(ctx))))
     if text is not None:
         click.echo(json.dumps((await decider.decide(text)).as_json(), indent=2))
         return
@@ -77,7 +83,7 @@ async def eval_routing(ctx: click.Context, jsonl: IO[str], misses: int) -> None:
         examples = parse_examples(jsonl.read().splitlines(), jsonl.name)
     except ClassifierError as exc:
         fail(str(exc))
-    decider = decider_for(settings_of(ctx), LLM(LLMSettings()))
+    decider = decider_for(settings_of(ctx), LLM(llm_settings(settings_of(ctx))))
     decisions = [await decider.decide(e.text) for e in examples]
     report = score(
         [e.text for e in examples],
@@ -110,10 +116,10 @@ async def chat(ctx: click.Context, thread: str | None, user: str) -> None:
     """Talk to the supervisor in this terminal; memory is kept in the database."""
     settings = settings_of(ctx)
     logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))  # a conversation
-    db = Database(settings.env.database_url)
+    db = await connected(settings.env.database_url)
     await migrate.upgrade(db)
     store = Store.over(db)
-    runner = Runner(LLM(LLMSettings()))
+    runner = Runner(LLM(llm_settings(settings)))
     supervisor = Supervisor(
         store,
         build_agents(settings, store, TerminalNotifier()),

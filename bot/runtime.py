@@ -50,7 +50,7 @@ from bot.wiring import (
 from bot.worker import Worker
 from router.supervisor import Supervisor
 from storage import migrate
-from storage.database import Database
+from storage.database import connected
 from storage.store import Store
 from storage.tables import OutboxMessage
 
@@ -148,7 +148,7 @@ async def running(
     max_post_backoff: float = 8.0,
 ) -> AsyncIterator[Switchboard]:
     settings.require("SLACK_BOT_TOKEN", *(() if socket_mode else ("SLACK_SIGNING_SECRET",)))
-    db = Database(settings.env.database_url)
+    db = await connected(settings.env.database_url)
     if upgrade_database:
         await migrate.upgrade(db)
     elif await migrate.current(db) != migrate.head():
