@@ -76,7 +76,7 @@ _NEVER_NULL = frozenset({"event", "type", "actions", "event_id", "command", "cha
 _LISTS_OF_OBJECTS = frozenset({"authorizations", "response_urls", "actions", "files"})
 _TS = re.compile(r"[0-9]{1,12}\.[0-9]{1,9}")
 _CONVERSATIONAL = frozenset({"message", "app_mention"})
-HANDLED = frozenset({"event_callback", "url_verification", "block_actions", "app_rate_limited"})
+HANDLED = frozenset({"event_callback", "url_verification", "block_actions"})
 
 
 def problem(body: Any) -> str | None:
@@ -92,7 +92,7 @@ def problem(body: Any) -> str | None:
         return None
     kind = body.get("type")
     if kind not in HANDLED:
-        return f"type {kind!r} is not handled here"
+        return f"type {str(kind)[:40]!r} is not handled here"
     if kind == "event_callback":
         return _event_problem(body)
     if kind == "block_actions":

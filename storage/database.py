@@ -17,6 +17,7 @@ import sqlite3
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import asyncpg  # type: ignore[import-untyped]
@@ -76,6 +77,15 @@ class Database:
 
     async def check(self) -> None:
         """Connect once, or raise `DatabaseUnavailable` saying in one line what is wrong."""
+        file = self.url.database if self.is_sqlite else None
+        folder = Path(file).parent if file and file != ":memory:" else None
+        # Asked first: aiosqlite's worker thread, failing to open the file, can outlive the
+        # event loop and print a traceback after our one line.
+        if folder is not None and not folder.is_dir():
+            raise DatabaseUnavailable(
+                f"cannot open {self.url.database}: the folder {folder} does not exist. "
+                "Create it or fix the path in DATABASE_URL"
+            )
         try:
             async with self.engine.connect():
                 pass

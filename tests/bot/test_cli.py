@@ -65,7 +65,7 @@ def _postgres_up() -> bool:
         ),
         pytest.param(
             "sqlite:////nonexistent/dir/sb.db",
-            "cannot open /nonexistent/dir/sb.db",
+            "cannot open /nonexistent/dir/sb.db: the folder /nonexistent/dir does not exist",
             id="sqlite-path",
         ),
     ],
