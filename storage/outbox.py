@@ -82,10 +82,6 @@ class Outbox:
     async def mark_posted(self, row_id: int, slack_ts: str | None) -> None:
         await self._set(row_id, status=POSTED, slack_ts=slack_ts, posted_at=utcnow(), error=None)
 
-    async def release(self, row_id: int, error: str) -> None:
-        """Give the row back for a later try (a transient failure)."""
-        await self._set(row_id, status=PENDING, error=error[:2000])
-
     async def retry_later(
         self, row_id: int, error: str, delay: timedelta, *, check_first: bool
     ) -> None:
