@@ -11,6 +11,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot import wire
+from bot.app import reject_malformed
 from bot.slack_errors import describe_failure
 from bot.turns import classify
 
@@ -107,3 +108,16 @@ def test_any_web_api_failure_has_a_code(
 ) -> None:
     failure = describe_failure(exc)
     assert (failure.code, failure.permanent, failure.maybe_done) == (code, permanent, maybe_done)
+
+
+async def test_socket_mode_payloads_of_a_wrong_shape_are_acked_quietly() -> None:
+    called: list[bool] = []
+
+    async def next_() -> None:
+        called.append(True)
+
+    quiet = await reject_malformed(
+        {"type": "block_actions", "user": {"id": "U1"}, "actions": []}, next_
+    )
+    assert quiet is not None and quiet.status == 200 and called == []
+    assert await reject_malformed(envelope(), next_) is None and called == [True]
