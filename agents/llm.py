@@ -4,6 +4,11 @@ Every model call in the product goes through `LLM.complete`. A model string pick
 (`openai/...`, `anthropic/...`, `ollama/...`, or `offline/<agent>` for the built-in offline
 model), so the agent loop is the same code whichever answers. When every configured model fails
 or sits behind an open breaker, the offline model answers and the completion says it degraded.
+
+Time comes from the turn's budget (`agents.budget`): each call's timeout is what the turn has
+left, failures and the pauses between retries are charged to it, and a model that failed once
+in a turn is skipped for the rest of it, so a provider that is down in any way costs a turn at
+most `failure_budget` seconds before the fallbacks and then the offline model answer.
 """
 
 from __future__ import annotations
@@ -18,22 +23,19 @@ import litellm
 import structlog
 
 from agents.breaker import Breakers
+from agents.budget import TurnBudget, current_budget
 from agents.errors import LLMUnavailable
+from agents.provider_errors import ProviderFailure, classify, fix_for
 
 log = structlog.stdlib.get_logger(__name__)
 litellm.suppress_debug_info = True  # no "Give Feedback" banners on stdout
 
-# Worth another try on the same model: the provider or the network hiccuped.
-RETRYABLE: tuple[type[BaseException], ...] = (
-    litellm.exceptions.APIConnectionError,
-    litellm.exceptions.RateLimitError,
-    litellm.exceptions.ServiceUnavailableError,
-    litellm.exceptions.InternalServerError,
-    litellm.exceptions.Timeout,
-    TimeoutError,
-)
-# Not worth retrying the same model, but a fallback model may still work.
-PROVIDER_ERRORS: tuple[type[BaseException], ...] = (*RETRYABLE, litellm.exceptions.APIError)
+OFFLINE_PREFIX = "offline/"
+MIN_CALL = 0.05  # seconds; a call given less time than this is not worth starting
+
+
+class _GaveUp(Exception):  # noqa: N818  (internal: this model will not answer this turn)
+    """This model failed (or has no time left) in this turn; the next candidate is asked."""
 
 
 @dataclass(frozen=True)
@@ -82,12 +84,14 @@ class Completion:
 
 @dataclass(frozen=True)
 class LLMSettings:
-    timeout: float = 30.0
-    retries: int = 2
+    timeout: float = 15.0  # the longest wait for one call
+    retries: int = 2  # more tries on the same model after a rate limit or a 5xx
     backoff: float = 0.5
     fallbacks: tuple[str, ...] = ()
     breaker_threshold: int = 5
     breaker_cooldown: float = 60.0
+    failure_budget: float = 15.0  # what failing models may cost one turn, in seconds
+    reserve: float = 2.0  # seconds kept before the turn's deadline for the offline model
 
 
 @dataclass
@@ -111,41 +115,106 @@ class LLM:
         response_format: dict[str, Any] | None = None,
     ) -> Completion:
         """Ask `model`, then each fallback; the offline model last, marked degraded."""
+        budget = current_budget() or TurnBudget(clock=self.clock)
         candidates = [model, *(m for m in self.settings.fallbacks if m != model)]
         for candidate in candidates:
-            breaker = self.breakers[candidate]
-            if not breaker.allow():
+            if candidate in budget.failed:
+                continue
+            if self._time_left(budget) < MIN_CALL:
+                budget.failed.add(candidate)
+                continue
+            if not self.breakers[candidate].allow():
                 continue
             try:
-                completion = await self._with_retries(candidate, messages, tools, response_format)
-            except PROVIDER_ERRORS as exc:
-                breaker.record_failure()
-                log.warning("llm.model_failed", model=candidate, error=type(exc).__name__)
-                continue
-            breaker.record_success()
-            return completion
+                return await self._ask(candidate, messages, tools, response_format, budget)
+            except _GaveUp:
+                budget.failed.add(candidate)
         if offline_model is None or offline_model in candidates:
             raise LLMUnavailable(f"no model answered (tried {', '.join(candidates)})")
-        completion = await self._call(offline_model, messages, tools, response_format)
+        completion = await self._call(
+            offline_model, messages, tools, response_format, self.settings.timeout
+        )
         return Completion(
             completion.content, completion.tool_calls, offline_model, completion.usage, True
         )
 
-    async def _with_retries(
+    def _time_left(self, budget: TurnBudget) -> float:
+        """The timeout of the next call: the per-call limit, or less when the turn has less."""
+        return min(
+            self.settings.timeout,
+            self.settings.failure_budget - budget.lost,
+            budget.remaining() - self.settings.reserve,
+        )
+
+    async def _ask(
         self,
         model: str,
         messages: Sequence[dict[str, Any]],
         tools: Sequence[dict[str, Any]] | None,
         response_format: dict[str, Any] | None,
+        budget: TurnBudget,
     ) -> Completion:
+        """One model, with retries for the failures worth retrying, within the turn's budget."""
+        breaker = self.breakers[model]
         for attempt in range(self.settings.retries + 1):
+            started = self.clock()
             try:
-                return await self._call(model, messages, tools, response_format)
-            except RETRYABLE:
-                if attempt == self.settings.retries:
-                    raise
-                await self.sleep(self.settings.backoff * 2**attempt)
+                completion = await self._call(
+                    model, messages, tools, response_format, self._time_left(budget)
+                )
+            except asyncio.CancelledError:  # the turn gave up waiting: that is a failure too
+                budget.lost += self.clock() - started
+                self._failed(model, ProviderFailure("timeout", error="CancelledError"))
+                raise
+            except Exception as exc:
+                if model.startswith(OFFLINE_PREFIX):
+                    raise  # our own code: a bug to see, not a provider to fall back from
+                budget.lost += self.clock() - started
+                failure = classify(exc)
+                wait = max(self.settings.backoff * 2**attempt, failure.retry_after or 0.0)
+                if (
+                    failure.retry
+                    and attempt < self.settings.retries
+                    and wait + MIN_CALL < self._time_left(budget)
+                ):
+                    log.info("llm.retry", model=model, kind=failure.kind, wait=wait)
+                    await self.sleep(wait)
+                    budget.lost += wait
+                    continue
+                self._failed(model, failure)
+                raise _GaveUp(model) from exc
+            breaker.record_success()
+            return completion
         raise AssertionError("unreachable")
+
+    def _failed(self, model: str, failure: ProviderFailure) -> None:
+        breaker = self.breakers[model]
+        reason = failure.describe()
+        fix = fix_for(model, failure)
+        if fix:
+            reason = f"{reason}. {fix}"
+        if failure.trips:
+            opened = breaker.trip(reason)
+        elif failure.counts:
+            opened = breaker.record_failure(reason)
+        else:
+            opened = False
+        log.warning(
+            "llm.model_failed",
+            model=model,
+            kind=failure.kind,
+            status=failure.status,
+            error=failure.error,
+        )
+        if opened:
+            # The one line an operator acts on; provider messages stay out (they echo keys).
+            log.error(
+                "llm.model_unavailable",
+                model=model,
+                reason=reason,
+                retry_in=f"{breaker.cooldown:.0f}s",
+                meanwhile="the fallback models, then the offline model, answer",
+            )
 
     async def _call(
         self,
@@ -153,13 +222,16 @@ class LLM:
         messages: Sequence[dict[str, Any]],
         tools: Sequence[dict[str, Any]] | None,
         response_format: dict[str, Any] | None,
+        limit: float,
     ) -> Completion:
-        kwargs: dict[str, Any] = {"timeout": self.settings.timeout}
+        # max_retries=0: the provider SDK's own retries would multiply every timeout; ours
+        # are counted against the turn's budget instead.
+        kwargs: dict[str, Any] = {"timeout": limit, "max_retries": 0}
         if tools:
             kwargs["tools"] = list(tools)
         if response_format is not None:
             kwargs["response_format"] = response_format
-        async with asyncio.timeout(self.settings.timeout):
+        async with asyncio.timeout(limit):
             response = await litellm.acompletion(model=model, messages=list(messages), **kwargs)
         return _completion_of(model, response)
 

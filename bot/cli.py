@@ -20,7 +20,7 @@ from bot.cli_support import run_async, settings_of, user_errors
 from bot.settings import describe, load_settings
 from storage import migrate
 from storage.columns import utcnow
-from storage.database import Database
+from storage.database import connected
 from storage.retention import purge_older_than
 
 
@@ -105,7 +105,7 @@ def db() -> None:
 @run_async
 async def db_upgrade(ctx: click.Context, revision: str) -> None:
     """Apply the database migrations (safe to run again)."""
-    database = Database(settings_of(ctx).env.database_url)
+    database = await connected(settings_of(ctx).env.database_url)
     try:
         before = await migrate.current(database)
         await migrate.upgrade(database, revision)
@@ -121,7 +121,7 @@ async def db_upgrade(ctx: click.Context, revision: str) -> None:
 @run_async
 async def db_current(ctx: click.Context) -> None:
     """Print the database's schema revision and the newest one this version knows."""
-    database = Database(settings_of(ctx).env.database_url)
+    database = await connected(settings_of(ctx).env.database_url)
     try:
         revision = await migrate.current(database)
     finally:
@@ -137,7 +137,7 @@ async def db_current(ctx: click.Context) -> None:
 async def db_purge(ctx: click.Context, days: int | None) -> None:
     """Delete conversations older than the retention period (SWITCHBOARD_RETENTION_DAYS)."""
     settings = settings_of(ctx)
-    database = Database(settings.env.database_url)
+    database = await connected(settings.env.database_url)
     try:
         cutoff = utcnow() - timedelta(days=days or settings.env.retention_days)
         purged = await purge_older_than(database, cutoff)

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlparse
 import click
 
 from bot.cli_support import fail, run_async, settings_of, user_errors
-from storage.database import Database
+from storage.database import connected
 from storage.store import Store
 from storage.tables import AuditEntry
 
@@ -47,7 +47,7 @@ async def audit(ctx: click.Context, approval_id: str | None, thread: str | None)
     """Print who did what, in order, for one approval or one thread."""
     if (approval_id is None) == (thread is None):
         fail("give either --approval ID or --thread PERMALINK_OR_TS")
-    store = Store.over(Database(settings_of(ctx).env.database_url))
+    store = Store.over(await connected(settings_of(ctx).env.database_url))
     try:
         if approval_id is not None:
             subjects = [f"approval:{approval_id}"]

@@ -25,7 +25,7 @@ from bot.sender import Sender
 from bot.settings import FIXES, Settings
 from storage import migrate
 from storage.columns import utcnow
-from storage.database import Database
+from storage.database import connected
 from storage.store import Store
 
 
@@ -41,7 +41,7 @@ def _window(value: str | None) -> timedelta | None:
 
 
 async def _open_store(settings: Settings) -> Store:
-    db = Database(settings.env.database_url)
+    db = await connected(settings.env.database_url)
     if await migrate.current(db) != migrate.head():
         await db.dispose()
         raise ConfigError(

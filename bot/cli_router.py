@@ -12,7 +12,7 @@ from typing import IO
 
 import click
 
-from agents.llm import LLM, LLMSettings
+from agents.llm import LLM
 from bot.cli_support import fail, run_async, settings_of, user_errors
 from bot.settings import Settings
 from bot.wiring import (
@@ -20,6 +20,7 @@ from bot.wiring import (
     build_agents,
     classifier,
     decider_for,
+    llm_settings,
     runner_for,
     stored_classifier,
     supervisor_settings,
@@ -33,7 +34,7 @@ from router.supervisor import Supervisor
 from router.training import cache_key, cache_path, default_classifier, with_corrections
 from router.turn import Turn
 from storage import migrate
-from storage.database import Database, normalize_url
+from storage.database import Database, connected, normalize_url
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ async def stored_corrections(settings: Settings) -> list[Example]:
 async def deployed_decider(settings: Settings) -> Decider:
     """The router as `switchboard run` would build it: the shipped examples and corrections."""
     trained = classifier(settings, await stored_corrections(settings))
-    return decider_for(settings, LLM(LLMSettings()), trained)
+    return decider_for(settings, LLM(llm_settings(settings)), trained)
 
 
 def _texts(stream: IO[str]) -> list[str]:
@@ -219,7 +220,7 @@ async def chat(ctx: click.Context, thread: str | None, user: str) -> None:
     """Talk to the supervisor in this terminal; memory is kept in the database."""
     settings = settings_of(ctx)
     logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))  # a conversation
-    db = Database(settings.env.database_url)
+    db = await connected(settings.env.database_url)
     await migrate.upgrade(db)
     store = Store.over(db)
     runner = runner_for(settings, store)

@@ -11,12 +11,25 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 import localslack
 from bot.cli_support import run_async, settings_of, until_stopped, user_errors
 from bot.config_file import ApproverRule
-from bot.runtime import running, serve_http
+from bot.runtime import Switchboard, running, serve_http
 from bot.settings import Settings
 
 
+def socket_handler(board: Switchboard, app_token: str) -> AsyncSocketModeHandler:
+    """The Socket Mode connection; `/readyz` reports whether it is up."""
+    handler = AsyncSocketModeHandler(board.app, app_token)
+    board.readiness.socket_connected = handler.client.is_connected
+    return handler
+
+
 @click.command()
-@click.option("--port", type=int, default=None, help="HTTP port (default: $PORT, else 8080).")
+@click.option(
+    "--port",
+    type=int,
+    default=None,
+    help="HTTP port (default: $PORT, else 8080). In Socket Mode, only given this way, it "
+    "serves /healthz, /readyz and /metrics.",
+)
 @click.option("--host", default="0.0.0.0", show_default=True, help="HTTP interface.")  # noqa: S104
 @click.pass_context
 @user_errors
@@ -29,11 +42,14 @@ async def run(ctx: click.Context, port: int | None, host: str) -> None:
         if socket:
             token = settings.env.slack_app_token
             assert token is not None
-            handler = AsyncSocketModeHandler(board.app, token.get_secret_value())
+            handler = socket_handler(board, token.get_secret_value())
             await handler.connect_async()  # type: ignore[no-untyped-call]
             click.echo("Switchboard is connected to Slack over Socket Mode.")
+            pages = await serve_http(board, host, port, events=False) if port else None
             await until_stopped()
             await handler.close_async()  # type: ignore[no-untyped-call]
+            if pages is not None:
+                await pages[0].cleanup()
             return
         runner, bound = await serve_http(board, host, port or settings.env.port)
         click.echo(f"Switchboard is listening on http://{host}:{bound}/slack/events")
@@ -86,7 +102,7 @@ async def local(ctx: click.Context, port: int, host: str, socket_mode: bool) -> 
     try:
         async with running(settings, upgrade_database=True, socket_mode=socket_mode) as board:
             if socket_mode:
-                handler = AsyncSocketModeHandler(board.app, workspace.app_token)
+                handler = socket_handler(board, workspace.app_token)
                 await handler.connect_async()  # type: ignore[no-untyped-call]
             else:
                 runner, bound = await serve_http(board, "127.0.0.1", 0)

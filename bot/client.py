@@ -113,11 +113,14 @@ def intended_groups(settings: Settings) -> set[str]:
 
 
 def slack_client(
-    settings: Settings, session: aiohttp.ClientSession | None = None
+    settings: Settings, session: aiohttp.ClientSession | None = None, *, posting: bool = False
 ) -> AsyncWebClient:
-    """The one Web API client; with a session it reuses connections instead of one per call.
+    """The Web API client; with a session it reuses connections instead of one per call.
 
     Every write through it is checked for mass mentions the code did not mean (GuardedWebClient).
+    The `posting` client (the outbox sender's) does not retry a call after a reset connection,
+    as slack_sdk does by default: the post may have landed, and resending it blind would post
+    it twice. The sender retries itself, after looking for the post in Slack.
     """
     token = settings.env.slack_bot_token
     client = GuardedWebClient(
@@ -125,6 +128,7 @@ def slack_client(
         base_url=settings.env.slack_api_url,
         timeout=15,
         session=session,
+        retry_handlers=[] if posting else None,
         allowed_groups=intended_groups(settings),
     )
     client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=5))

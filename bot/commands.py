@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import uuid
 
+from agents.breaker import Breakers
 from bot.approvals import ApprovalDesk
 from storage.store import Store
 
 
 class StatusCommand:
-    def __init__(self, store: Store, model: str) -> None:
+    def __init__(self, store: Store, model: str, breakers: Breakers | None = None) -> None:
         self.store = store
         self.model = model
+        self.breakers = breakers
 
     async def __call__(self, args: str, user_id: str, channel_id: str) -> str:
         pending = await self.store.approvals.in_status("pending")
@@ -21,6 +23,7 @@ class StatusCommand:
         lines = [
             "*Switchboard status*",
             f"• Model: `{self.model}`",
+            *self._unavailable(),
             f"• Approvals waiting: {len(pending)}",
             f"• Open tickets: {len(tickets)}",
             f"• Open incidents: {len(incidents)}"
@@ -28,6 +31,15 @@ class StatusCommand:
             f"• Messages queued: {len(waiting)}",
         ]
         return "\n".join(lines)
+
+    def _unavailable(self) -> list[str]:
+        """Models skipped now (their breaker is open), why, and when they are tried again."""
+        return [
+            f"    ◦ :warning: `{b.model}` is not being used: {b.reason}. "
+            f"Trying it again in {b.retry_in:.0f} s; meanwhile the fallbacks and the offline "
+            "model answer."
+            for b in (self.breakers.open_ones() if self.breakers is not None else [])
+        ]
 
 
 class DecideCommand:

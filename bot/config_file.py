@@ -97,6 +97,17 @@ class RouterConfig(_Section):
     encoder_below: float = Field(default=0.8, ge=0, le=1)  # fast confidence under which it asks
 
 
+class ModelsConfig(_Section):
+    """How model calls fail over: fallbacks in order, then the offline model."""
+
+    fallbacks: list[str] = Field(default_factory=list)
+    timeout: Duration = timedelta(seconds=15)
+    failure_budget: Duration = timedelta(seconds=15)
+    retries: int = Field(default=2, ge=0, le=5)
+    breaker_after: int = Field(default=5, ge=1, le=100)
+    breaker_cooldown: Duration = timedelta(seconds=60)
+
+
 class BillingConfig(_Section):
     connector: Literal["demo", "stripe"] = "demo"
     refund_approval_above: float = Field(default=0, ge=0)
@@ -119,6 +130,7 @@ class FileConfig(_Section):
     """Everything `switchboard.toml` may hold; every section is optional."""
 
     router: RouterConfig = RouterConfig()
+    models: ModelsConfig = ModelsConfig()
     agents: dict[Literal["triage", "billing", "technical", "escalation"], AgentConfig] = Field(
         default_factory=dict
     )

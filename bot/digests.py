@@ -5,11 +5,17 @@ composed, so two schedulers (or a scheduler and a person asking at the same minu
 period once. The message goes through the outbox like every other message; the chart follows
 into its thread through Slack's three-step external upload (`files_upload_v2`: get an upload
 URL, POST the bytes, complete the upload), which the outbox has no place for.
+
+A run holds a lease while it works; a run whose process died is retried once the lease lapses
+(`retry`, called by the scheduler's leader). The message cannot go out twice (its outbox key is
+the period's); the chart could, if the process died between uploading it and finishing the run.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -30,6 +36,7 @@ from storage.columns import utcnow
 from storage.figures import WindowFigures
 from storage.outbox import FAILED, POSTED, Reply
 from storage.store import Store
+from storage.tables import DigestRun
 
 log = structlog.stdlib.get_logger(__name__)
 
@@ -180,6 +187,7 @@ class Digests:
         *,
         clock: Callable[[], datetime] = utcnow,
         post_timeout: float = 60.0,
+        run_lease: timedelta = timedelta(minutes=2),
     ) -> None:
         self.store = store
         self.client = client
@@ -187,6 +195,8 @@ class Digests:
         self.configs = {c.name: c for c in configs}
         self.clock = clock
         self.post_timeout = post_timeout
+        self.run_lease = run_lease
+        self.owner = f"digests-{socket.gethostname()}-{os.getpid()}-{id(self):x}"
 
     def config(self, name: str | None) -> DigestConfig:
         return find_config(list(self.configs.values()), name)
@@ -206,13 +216,28 @@ class Digests:
         log.info("digest.scheduled", digest=name, status=sent.status, period=str(sent.period_start))
         return sent
 
+    async def retry(self, run: DigestRun) -> Sent | None:
+        """Do again a run left `running` by a process that died (see `DigestRuns.stale`)."""
+        config = self.configs.get(run.name)
+        if config is None:
+            return None
+        log.info("digest.retry", digest=run.name, period=str(run.period_start))
+        return await self.deliver(config, run.period_end, run.period_end - run.period_start)
+
     async def deliver(self, config: DigestConfig, end: datetime, window: timedelta) -> Sent:
         start = end - window
         run = await self.store.digests.start(
-            config.name, period_start=start, period_end=end, channel=config.channel
+            config.name,
+            period_start=start,
+            period_end=end,
+            channel=config.channel,
+            owner=self.owner,
+            lease=self.run_lease,
+            now=self.clock(),
         )
         if run is None or run.id is None:
             return Sent("already", config.name, config.channel, start)
+        heartbeat = asyncio.create_task(self._hold(run.id))
         try:
             digest = await compose(self.store, config, end, window=window, links=self._permalink)
             ts = await self._post(digest, start)
@@ -230,8 +255,17 @@ class Digests:
             await self.store.digests.fail(run.id, f"{type(exc).__name__}: {exc}")
             log.exception("digest.failed", digest=config.name)
             raise
+        finally:
+            heartbeat.cancel()
+            await asyncio.gather(heartbeat, return_exceptions=True)
         await self.store.digests.finish(run.id, slack_ts=ts)
         return Sent("posted", config.name, channel_id, start, ts, permalink)
+
+    async def _hold(self, run_id: int) -> None:
+        """Renew the run's lease while it works, so no one takes it over."""
+        while True:
+            await asyncio.sleep(self.run_lease.total_seconds() / 3)
+            await self.store.digests.renew(run_id, self.owner, self.run_lease, now=self.clock())
 
     async def _post(self, digest: Digest, start: datetime) -> str:
         key = f"digest:{digest.config.name}:{start:%Y%m%dT%H%M%S}"

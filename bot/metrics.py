@@ -18,6 +18,7 @@ class Metrics:
     llm_tokens: Counter
     llm_cost: Counter
     posts: Counter
+    malformed: Counter
 
     @classmethod
     def create(cls) -> Metrics:
@@ -52,6 +53,11 @@ class Metrics:
                 "switchboard_llm_cost_usd", "LLM cost in USD", ["agent"], registry=registry
             ),
             posts=Counter("switchboard_slack_posts", "Outbox posts", ["result"], registry=registry),
+            malformed=Counter(
+                "switchboard_malformed_requests",
+                "Signed requests of a shape Slack does not send, answered quietly",
+                registry=registry,
+            ),
         )
 
     def render(self) -> bytes:

@@ -19,23 +19,25 @@ import structlog
 from aiohttp import web
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import text
 
 from bot.app import create_app
 from bot.approvals import ApprovalDesk
 from bot.approvers import GroupMembers
+from bot.attachments import Attachments
 from bot.cards import APPROVE, REJECT
 from bot.client import slack_client
 from bot.commands import DecideCommand, StatusCommand
 from bot.corrections import OPEN, PICK, CorrectionDesk
 from bot.digests import DigestCommand, Digests
 from bot.errors import ConfigError
+from bot.health import Readiness
 from bot.http import web_app
 from bot.intake import Intake
 from bot.metrics import Metrics
 from bot.scheduler import DigestScheduler
 from bot.sender import Sender
 from bot.settings import FIXES, Settings
+from bot.slack_errors import describe_failure
 from bot.wiring import (
     SlackNotifier,
     approval_rules,
@@ -49,7 +51,7 @@ from bot.wiring import (
 from bot.worker import Worker
 from router.supervisor import Supervisor
 from storage import migrate
-from storage.database import Database
+from storage.database import connected
 from storage.store import Store
 from storage.tables import OutboxMessage
 
@@ -72,18 +74,23 @@ class Switchboard:
     team_id: str
     digests: Digests
     scheduler: DigestScheduler
-
-    async def health(self) -> None:
-        async with self.store.db.read() as session:
-            await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+    readiness: Readiness
 
 
-async def serve_http(board: Switchboard, host: str, port: int) -> tuple[web.AppRunner, int]:
-    """Serve /slack/events, /healthz and /metrics; port 0 picks a free port, which is returned."""
+async def serve_http(
+    board: Switchboard, host: str, port: int, *, events: bool = True
+) -> tuple[web.AppRunner, int]:
+    """Serve /slack/events (unless `events` is off: Socket Mode), /healthz, /readyz and
+    /metrics; port 0 picks a free port, which is returned."""
     secret = board.settings.env.slack_signing_secret
-    assert secret is not None
+    assert secret is not None or not events
     runner = web.AppRunner(
-        web_app(board.app, secret.get_secret_value(), board.metrics, board.health)
+        web_app(
+            board.app if events else None,
+            secret.get_secret_value() if secret else "",
+            board.metrics,
+            board.readiness,
+        )
     )
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
@@ -135,9 +142,11 @@ async def running(
     socket_mode: bool = False,
     lease: timedelta = timedelta(seconds=30),
     post_interval: float = 1.0,
+    post_lease: timedelta = timedelta(seconds=60),
+    max_post_backoff: float = 8.0,
 ) -> AsyncIterator[Switchboard]:
     settings.require("SLACK_BOT_TOKEN", *(() if socket_mode else ("SLACK_SIGNING_SECRET",)))
-    db = Database(settings.env.database_url)
+    db = await connected(settings.env.database_url)
     if upgrade_database:
         await migrate.upgrade(db)
     elif await migrate.current(db) != migrate.head():
@@ -153,9 +162,7 @@ async def running(
     except Exception as exc:
         await store.close()
         await http.close()
-        raise ConfigError(
-            "SLACK_BOT_TOKEN", f"Slack did not accept it ({exc})", FIXES["SLACK_BOT_TOKEN"]
-        ) from None
+        raise _slack_refused(exc) from None
     metrics = Metrics.create()
     runner = runner_for(settings, store)
     agents = build_agents(settings, store, SlackNotifier(client))
@@ -175,7 +182,15 @@ async def running(
         if parts[0] == "card" and parts[-1] == "post":
             await desk_ref[0].card_posted(parts[1], row.channel, ts)
 
-    sender = Sender(store, client, metrics, pace=post_interval, on_posted=card_posted)
+    sender = Sender(
+        store,
+        slack_client(settings, http, posting=True),
+        metrics,
+        pace=post_interval,
+        on_posted=card_posted,
+        lease=post_lease,
+        max_backoff=max_post_backoff,
+    )
     approvals = settings.file.approvals
     groups = GroupMembers(client, approvals.group_cache.total_seconds())
     desk = ApprovalDesk(store, supervisor, sender, groups, channel=approvals.channel, client=client)
@@ -183,7 +198,9 @@ async def running(
     corrections = CorrectionDesk(store, supervisor, sender, groups, correctors(settings))
     correct = on_correction(corrections)
     digests = Digests(store, client, sender, settings.file.digests)
-    scheduler = DigestScheduler(store, digests.run_scheduled, settings.file.digests)
+    scheduler = DigestScheduler(
+        store, digests.run_scheduled, settings.file.digests, retry=digests.retry
+    )
     worker = Worker(
         store,
         supervisor,
@@ -194,14 +211,16 @@ async def running(
         concurrency=settings.env.max_concurrency,
         lease=lease,
         extra_messages=desk.cards_for,
+        attachments=Attachments(client, http),
     )
     secret = settings.env.slack_signing_secret
     app = create_app(
         client=client,
         signing_secret=secret.get_secret_value() if secret else None,
         intake=Intake(store, worker, metrics),
+        identity=dict(identity.data) if isinstance(identity.data, dict) else {},
         commands={
-            "status": StatusCommand(store, agents["triage"].active_model),
+            "status": StatusCommand(store, agents["triage"].active_model, runner.llm.breakers),
             "approve": DecideCommand(desk, "approve"),
             "reject": DecideCommand(desk, "reject"),
             "digest": DigestCommand(digests),
@@ -228,6 +247,7 @@ async def running(
         str(identity.get("team_id") or ""),
         digests,
         scheduler,
+        Readiness(store, client),
     )
     sending = asyncio.create_task(sender.run())
     sweeping = asyncio.create_task(worker.sweep())
@@ -252,5 +272,20 @@ async def running(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await board.readiness.close()
         await store.close()
         await http.close()
+
+
+def _slack_refused(exc: Exception) -> ConfigError:
+    """Why start-up could not use Slack, in one line: the token, or the address."""
+    failure = describe_failure(exc)
+    if failure.code in ("invalid_auth", "not_authed", "account_inactive", "token_revoked"):
+        return ConfigError(
+            "SLACK_BOT_TOKEN", f"Slack did not accept it ({failure.code})", FIXES["SLACK_BOT_TOKEN"]
+        )
+    return ConfigError(
+        "SLACK_API_URL",
+        f"the Slack Web API could not be used ({failure.code})",
+        "Check the network and SLACK_API_URL, or try again if Slack is having an outage",
+    )

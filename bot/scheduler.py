@@ -7,6 +7,8 @@
 - One replica schedules: it holds the `scheduler` lease in the database and renews it; the
   others wait for it to lapse. Should two ever fire anyway (a stalled leader whose lease ran
   out), the digest run is unique per (digest, period start), so the period is posted once.
+- A digest run whose process died stays `running` in the database; the leader retries it
+  once the run's lease has lapsed (each round of `step`), so the period is still posted.
 - Time comes from an injected clock, so tests move time by hand instead of sleeping.
 
 The adaptations of APScheduler to this (a synchronous job store in an async app, the
@@ -17,9 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import re
 import socket
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,6 +39,7 @@ from bot.scheduler_engine import Clock, ClockedScheduler, CoroutineExecutor, Fir
 from storage.columns import utcnow
 from storage.database import BUSY_TIMEOUT_MS
 from storage.store import Store
+from storage.tables import DigestRun
 
 log = structlog.stdlib.get_logger(__name__)
 
@@ -42,6 +47,8 @@ LEASE = "scheduler"
 JOB_PREFIX = "digest:"
 EXECUTOR = "digests"
 _WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+Retry = Callable[[DigestRun], Coroutine[Any, Any, Any]]
 
 
 class ManualClock:
@@ -128,6 +135,7 @@ class DigestScheduler:
         owner: str | None = None,
         lease_ttl: timedelta = timedelta(seconds=60),
         renew_every: float = 20.0,
+        retry: Retry | None = None,
     ) -> None:
         self.store = store
         self.fire = fire
@@ -136,8 +144,10 @@ class DigestScheduler:
         self.owner = owner or f"{socket.gethostname()}-{os.getpid()}-{id(self):x}"
         self.lease_ttl = lease_ttl
         self.renew_every = renew_every
+        self.retry = retry
         self._scheduler: ClockedScheduler | None = None
         self._executor: CoroutineExecutor | None = None
+        self._retrying: dict[int, asyncio.Task[Any]] = {}
 
     @property
     def leading(self) -> bool:
@@ -170,7 +180,26 @@ class DigestScheduler:
         elif not held and self.leading:
             log.warning("scheduler.lease_lost", owner=self.owner)
             await self._step_down()
+        if held:
+            await self._retry_stale()
         return held
+
+    async def _retry_stale(self) -> None:
+        """Start again the runs a dead process left `running`, each in its own task."""
+        if self.retry is None:
+            return
+        for run in await self.store.digests.stale(now=self.clock()):
+            if run.id is None or run.id in self._retrying:
+                continue
+            log.warning("scheduler.stale_run", digest=run.name, period=str(run.period_start))
+            task = asyncio.create_task(self.retry(run))
+            self._retrying[run.id] = task
+            task.add_done_callback(functools.partial(self._retried, run.id))
+
+    def _retried(self, run_id: int, task: asyncio.Task[Any]) -> None:
+        self._retrying.pop(run_id, None)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("scheduler.retry_failed", run_id=run_id)  # `deliver` logged why
 
     async def tick(self) -> None:
         """Process due jobs now and wait until the digest runs they started have finished."""
@@ -178,7 +207,7 @@ class DigestScheduler:
             return
         await self._scheduler.process()
         running = [asyncio.wrap_future(f) for f in list(self._executor.running)]
-        await asyncio.gather(*running, return_exceptions=True)
+        await asyncio.gather(*running, *self._retrying.values(), return_exceptions=True)
 
     async def next_runs(self) -> dict[str, datetime | None]:
         """Each scheduled digest's next run time, as the job store has it."""
@@ -193,6 +222,9 @@ class DigestScheduler:
         }
 
     async def stop(self) -> None:
+        for task in list(self._retrying.values()):
+            task.cancel()
+        await asyncio.gather(*self._retrying.values(), return_exceptions=True)
         if self.leading:
             await self._step_down()
             with contextlib.suppress(Exception):

@@ -1,8 +1,15 @@
 """Posts what the outbox holds, about one message per second per channel, never twice.
 
 Every post carries its outbox id in Slack message metadata. A row left `sending` by a process
-that died mid-post is therefore checked against the thread first: if Slack already has a
-message with that id, the row is marked posted with that ts instead of being posted again.
+that died mid-post is therefore checked against Slack first (the thread, or for a top-level
+message the channel's recent history): if Slack already has a message with that id, the row is
+marked posted with that ts instead of being posted again.
+
+Any answer from the Web API is survived: JSON errors, HTML error pages, empty bodies, resets,
+timeouts. A refusal for good fails the row; anything else puts it back with a growing delay
+(capped, so delivery resumes within seconds of Slack recovering), and when Slack may have acted
+on the failed call (a 5xx, a reset mid-request) the row stays `sending`, so the next try looks
+for the post first. A channel stops at its first failure, so its messages keep their order.
 """
 
 from __future__ import annotations
@@ -15,31 +22,19 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.metrics import Metrics
+from bot.slack_errors import describe_failure
 from storage.store import Store
 from storage.tables import OutboxMessage
 
 log = structlog.stdlib.get_logger(__name__)
 
 METADATA_TYPE = "switchboard_outbox"
-PERMANENT = frozenset(
-    {
-        "channel_not_found",
-        "not_in_channel",
-        "is_archived",
-        "msg_too_long",
-        "invalid_blocks",
-        "no_text",
-        "invalid_auth",
-        "account_inactive",
-        "message_not_found",
-        "cant_update_message",
-    }
-)
 LEASE = timedelta(seconds=60)
+CLOCK_SKEW = 300.0  # seconds: how far Slack's clock may be from ours when searching history
+HISTORY_PAGES = 5
 
 
 class Sender:
@@ -52,6 +47,8 @@ class Sender:
         pace: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
         on_posted: Callable[[OutboxMessage, str], Awaitable[None]] | None = None,
+        lease: timedelta = LEASE,
+        max_backoff: float = 8.0,
     ) -> None:
         self.store = store
         self.client = client
@@ -59,6 +56,8 @@ class Sender:
         self.pace = pace
         self.clock = clock
         self.on_posted = on_posted
+        self.lease = lease
+        self.max_backoff = max_backoff
         self.owner = f"sender-{os.getpid()}-{id(self):x}"
         self._wake = asyncio.Event()
         self._next_slot: dict[str, float] = {}
@@ -70,14 +69,19 @@ class Sender:
 
     async def run(self) -> None:
         """Send until cancelled; wakes when notified, and every few seconds to retry."""
-        while True:
-            self._wake.clear()
-            await self._kick()
-            try:
-                async with asyncio.timeout(5):
-                    await self._wake.wait()
-            except TimeoutError:
-                pass
+        try:
+            while True:
+                self._wake.clear()
+                await self._kick()
+                try:
+                    async with asyncio.timeout(5):
+                        await self._wake.wait()
+                except TimeoutError:
+                    pass
+        finally:  # a post cut short stays `sending`: the next sender looks for it first
+            for task in self._channels.values():
+                task.cancel()
+            await asyncio.gather(*self._channels.values(), return_exceptions=True)
 
     async def drain(self) -> None:
         """Send everything waiting now, and return when it is sent (tests, shutdown)."""
@@ -89,48 +93,73 @@ class Sender:
         for channel in {row.channel for row in await self.store.outbox.unposted()}:
             task = self._channels.get(channel)
             if task is None or task.done():
-                self._channels[channel] = asyncio.create_task(self._drain_channel(channel))
+                task = asyncio.create_task(self._drain_channel(channel))
+                task.add_done_callback(_log_crash)
+                self._channels[channel] = task
 
     async def _drain_channel(self, channel: str) -> None:
+        """Send the channel's rows in order; after a failure, wait out its delay and go on."""
         while rows := await self.store.outbox.unposted(channel=channel):
-            sent = 0
+            sent, delay = 0, None
             for row in rows:
                 assert row.id is not None
-                claimed = await self.store.outbox.claim(row.id, self.owner, LEASE)
-                if claimed is not None:
-                    sent += 1
-                    await self._send(claimed, crashed_before=row.status == "sending")
-            if not sent:
+                claimed = await self.store.outbox.claim(row.id, self.owner, self.lease)
+                if claimed is None:
+                    continue
+                sent += 1
+                delay = await self._send(claimed, crashed_before=row.status == "sending")
+                if delay is not None:
+                    break  # Slack is failing: later rows would fail too, and lose their order
+            if delay is not None:
+                await asyncio.sleep(delay)
+            elif not sent:
                 return
 
     async def wait_posted(self, row_id: int) -> None:
         """For callers that must know a reply is out (tests, the CLI)."""
         await self._posted.setdefault(row_id, asyncio.Event()).wait()
 
-    async def _send(self, row: OutboxMessage, *, crashed_before: bool) -> None:
+    async def _send(self, row: OutboxMessage, *, crashed_before: bool) -> float | None:
+        """Post one row; the seconds to wait before the channel's next try, None when done."""
         assert row.id is not None
         try:
             if crashed_before and (ts := await self._already_posted(row)) is not None:
                 await self._done(row, ts, "recovered")
-                return
+                return None
             if row.kind == "post":  # Slack's ~1/s per channel is a chat.postMessage limit
                 await self._pace(row.channel)
             ts = await self._post(row)
-        except SlackApiError as exc:
-            error = str(exc.response.get("error", "unknown"))
-            if error in PERMANENT:
-                await self.store.outbox.mark_failed(row.id, error)
-                self.metrics.posts.labels("failed").inc()
-                log.error("outbox.failed", outbox_id=row.id, channel=row.channel, error=error)
-            else:
-                await self.store.outbox.release(row.id, error)
-                self.metrics.posts.labels("retry").inc()
-            return
-        except OSError as exc:
-            await self.store.outbox.release(row.id, f"network: {exc}")
-            self.metrics.posts.labels("retry").inc()
-            return
-        await self._done(row, ts, "posted")
+            await self._done(row, ts, "posted")
+        except Exception as exc:  # whatever Slack (or the network) answered; never a dead task
+            return await self._failed(row, exc, checking=crashed_before)
+        return None
+
+    async def _failed(self, row: OutboxMessage, exc: Exception, *, checking: bool) -> float | None:
+        assert row.id is not None
+        failure = describe_failure(exc)
+        if failure.permanent:
+            await self.store.outbox.mark_failed(row.id, failure.code)
+            self.metrics.posts.labels("failed").inc()
+            log.error("outbox.failed", outbox_id=row.id, channel=row.channel, error=failure.code)
+            return None
+        delay = min(self.max_backoff, 0.5 * 2.0 ** max(0, row.attempts - 1))
+        delay = max(delay, failure.retry_after or 0.0)
+        # A row whose post may have reached Slack (or that was being checked) is looked for
+        # again before it is posted again.
+        check_first = checking or (row.kind == "post" and failure.maybe_done)
+        await self.store.outbox.retry_later(
+            row.id, failure.code, timedelta(seconds=delay), check_first=check_first
+        )
+        self.metrics.posts.labels("retry").inc()
+        log.warning(
+            "outbox.retry",
+            outbox_id=row.id,
+            channel=row.channel,
+            error=failure.code,
+            attempt=row.attempts,
+            wait=delay,
+        )
+        return delay
 
     async def _done(self, row: OutboxMessage, ts: str | None, result: str) -> None:
         assert row.id is not None
@@ -166,16 +195,41 @@ class Sender:
         return str(response.get("ts") or "") or None
 
     async def _already_posted(self, row: OutboxMessage) -> str | None:
+        """The ts of the message Slack already has for this row, if any."""
         if row.kind != "post":
-            return None
-        ts = row.thread_ts or ""
-        if not ts:
-            return None
-        replies = await self.client.conversations_replies(
-            channel=row.channel, ts=ts, include_all_metadata=True, limit=200
-        )
-        for message in replies.get("messages") or []:
-            payload = (message.get("metadata") or {}).get("event_payload") or {}
-            if payload.get("outbox_id") == row.id:
-                return str(message.get("ts"))
+            return None  # an update can be made again; an ephemeral cannot be looked up
+        if row.thread_ts:
+            replies = await self.client.conversations_replies(
+                channel=row.channel, ts=row.thread_ts, include_all_metadata=True, limit=200
+            )
+            return _find(row, replies.get("messages") or [])
+        # A top-level message (a DM reply): the channel's history since the row was queued.
+        oldest = f"{row.created_at.timestamp() - CLOCK_SKEW:.6f}"
+        cursor = None
+        for _ in range(HISTORY_PAGES):
+            page = await self.client.conversations_history(
+                channel=row.channel,
+                oldest=oldest,
+                include_all_metadata=True,
+                limit=200,
+                cursor=cursor,
+            )
+            found = _find(row, page.get("messages") or [])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if found is not None or not cursor:
+                return found
         return None
+
+
+def _find(row: OutboxMessage, messages: list[dict[str, Any]]) -> str | None:
+    for message in messages:
+        payload = (message.get("metadata") or {}).get("event_payload") or {}
+        if payload.get("outbox_id") == row.id:
+            return str(message.get("ts"))
+    return None
+
+
+def _log_crash(task: asyncio.Task[None]) -> None:
+    """A channel task that died (the database failed) is restarted by the next kick; say so."""
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        log.error("outbox.channel_failed", error=type(exc).__name__)

@@ -17,6 +17,9 @@ _IGNORED_SUBTYPES = frozenset(
     {"bot_message", "channel_join", "channel_leave", "channel_topic", "channel_purpose"}
 )
 
+# A person's words: a plain message, a reply also sent to the channel, a message with files.
+_SPOKEN = frozenset({None, "thread_broadcast", "file_share"})
+
 Kind = Literal["turn", "edit", "delete", "ignore"]
 
 
@@ -39,7 +42,7 @@ def classify(event: dict[str, Any]) -> Classified:
         return Classified("edit", event)
     if subtype == "message_deleted":
         return Classified("delete", event)
-    if subtype is None and event.get("user") and "text" in event:
+    if subtype in _SPOKEN and event.get("user") and ("text" in event or event.get("files")):
         return Classified("turn", event)
     return Classified("ignore", event)
 
@@ -59,9 +62,11 @@ def reply_thread(turn: Turn) -> str | None:
     return None if turn.thread_ts == DM_THREAD else turn.thread_ts
 
 
-def turn_of(payload: dict[str, Any], bot_user_id: str) -> Turn:
+def turn_of(payload: dict[str, Any], bot_user_id: str, attached: str = "") -> Turn:
+    """The turn an event starts; `attached` says what files came with it."""
     event = payload["event"]
     text = re.sub(rf"<@{re.escape(bot_user_id)}>\s*", "", str(event.get("text") or "")).strip()
+    text = "\n\n".join(part for part in (text, attached) if part)
     return Turn(
         team_id=str(payload.get("team_id") or event.get("team") or ""),
         channel=str(event["channel"]),

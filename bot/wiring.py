@@ -111,7 +111,7 @@ class StoredLimits:
 def runner_for(settings: Settings, store: Store) -> Runner:
     """The agent loop, with approval limits on totals kept in the database."""
     return Runner(
-        LLM(LLMSettings()),
+        LLM(llm_settings(settings)),
         limits=StoredLimits(store.spending),
         window=settings.file.billing.totals_window,
     )
@@ -229,6 +229,18 @@ def approval_rules(settings: Settings) -> ApprovalRules:
         by_agent={name: _approvers(rule) for name, rule in config.agents.items()},
         by_tool={name: _approvers(rule) for name, rule in config.tools.items()},
         expires_after=config.expires_after,
+    )
+
+
+def llm_settings(settings: Settings) -> LLMSettings:
+    models = settings.file.models
+    return LLMSettings(
+        timeout=models.timeout.total_seconds(),
+        retries=models.retries,
+        fallbacks=tuple(models.fallbacks),
+        breaker_threshold=models.breaker_after,
+        breaker_cooldown=models.breaker_cooldown.total_seconds(),
+        failure_budget=models.failure_budget.total_seconds(),
     )
 
 

@@ -18,13 +18,14 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import structlog
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.attachments import Attachments
 from bot.corrections import with_control
 from bot.metrics import Metrics
 from bot.render import attribution, reply_messages
 from bot.sender import Sender
+from bot.slack_errors import describe_failure
 from bot.turns import reply_thread, turn_of
 from router.supervisor import Supervisor
 from router.turn import Reply, Turn
@@ -53,6 +54,7 @@ class Worker:
         concurrency: int = 16,
         lease: timedelta = timedelta(seconds=30),
         extra_messages: Callable[[Reply], Awaitable[list[Outgoing]]] | None = None,
+        attachments: Attachments | None = None,
     ) -> None:
         self.store = store
         self.supervisor = supervisor
@@ -62,6 +64,7 @@ class Worker:
         self.bot_user_id = bot_user_id
         self.lease = lease
         self.extra_messages = extra_messages
+        self.attachments = attachments
         self.owner = f"{socket.gethostname()}-{os.getpid()}-{id(self):x}"
         self._slots = asyncio.Semaphore(concurrency)
         self._queues: dict[str, deque[int]] = {}
@@ -127,7 +130,9 @@ class Worker:
         row = await self.store.inbox.claim(row_id, self.owner, self.lease)
         if row is None:
             return
-        turn = turn_of(row.payload, self.bot_user_id)
+        files = row.payload["event"].get("files") or []
+        attached = await self.attachments.describe(files) if files and self.attachments else ""
+        turn = turn_of(row.payload, self.bot_user_id, attached)
         started = time.perf_counter()
         with structlog.contextvars.bound_contextvars(
             event_id=turn.event_id, thread=f"{turn.channel}:{turn.thread_ts}"
@@ -195,8 +200,10 @@ class Worker:
     async def _react(self, turn: Turn, *, add: bool) -> None:
         """Show that a turn is being worked on; cosmetic, so failures are ignored."""
         method = self.client.reactions_add if add else self.client.reactions_remove
-        with contextlib.suppress(SlackApiError, OSError):
+        try:
             await method(channel=turn.channel, timestamp=turn.ts, name=WORKING)
+        except Exception as exc:  # any failure of Slack's: a reset, an HTML error page, ...
+            log.info("turn.reaction_failed", error=describe_failure(exc).code)
 
     async def _heartbeat(self, row_id: int) -> None:
         interval = self.lease.total_seconds() / 3

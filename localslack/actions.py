@@ -25,22 +25,52 @@ class Actions:
 
     # ----- people ------------------------------------------------------------------------
     def user_post(
-        self, user_ref: str, channel_ref: str, text: str, thread_ts: str | None = None
+        self,
+        user_ref: str,
+        channel_ref: str,
+        text: str,
+        thread_ts: str | None = None,
+        *,
+        broadcast: bool = False,
+        file_ids: list[str] | None = None,
     ) -> Message:
-        """A person posts (optionally in a thread); the app gets the events Slack would send."""
+        """A person posts (optionally in a thread, optionally "also send to the channel", and
+        optionally with files); the app gets the events Slack would send."""
         user = self.ws.user(user_ref)
         channel = self.ws.channel(channel_ref)
         if user.id not in channel.members:
             raise ActionError(f"{user.name} is not a member of #{channel.name}.")
-        if not text.strip():
+        if not text.strip() and not file_ids:
             raise ActionError("A message needs some text.")
         if thread_ts is not None and self.ws.message(channel.id, thread_ts) is None:
             raise ActionError(f"No message {thread_ts} in #{channel.name} to reply to.")
+        if broadcast and thread_ts is None:
+            raise ActionError("Only a reply in a thread can also be sent to the channel.")
         parent = self.ws.message(channel.id, thread_ts) if thread_ts else None
         root = parent.thread_ts if parent is not None and parent.is_reply else thread_ts
-        msg = self.ws.post(channel.id, user.id, text, thread_ts=root)
+        subtype = "file_share" if file_ids else "thread_broadcast" if broadcast else None
+        msg = self.ws.post(
+            channel.id, user.id, text, thread_ts=root, file_ids=file_ids, subtype=subtype
+        )
         self.events.message_posted(msg)
         return msg
+
+    def user_upload(
+        self,
+        user_ref: str,
+        channel_ref: str,
+        name: str,
+        data: bytes,
+        text: str = "",
+        thread_ts: str | None = None,
+    ) -> Message:
+        """A person shares a file with a message (``file_share``)."""
+        user = self.ws.user(user_ref)
+        channel = self.ws.channel(channel_ref)
+        record = self.ws.new_file(user.id, name, len(data), "")
+        record.data, record.completed = data, True
+        record.channels.append(channel.id)
+        return self.user_post(user_ref, channel_ref, text, thread_ts, file_ids=[record.id])
 
     def user_edit(self, user_ref: str, channel_ref: str, ts: str, text: str) -> Message:
         """A person edits their own message; the app gets ``message_changed``."""

@@ -6,6 +6,8 @@
 3. ``files.completeUploadExternal(files=[{id, title}], channel_id, thread_ts,
    initial_comment)`` shares the files into the conversation as a bot message with ``files``.
 
+``files.info`` describes a shared file (people's uploads too), with ``url_private``.
+
 Bytes stay in memory so the page can show images at ``url_private``.
 """
 
@@ -31,13 +33,22 @@ class FileMethods:
         self.ws = workspace
         self.actions = actions
         self.chat = chat
+        self.downloads: list[tuple[str, str]] = []  # (file id, Authorization header)
 
     def table(self) -> dict[str, Method]:
         """The methods this module serves."""
         return {
             "files.getUploadURLExternal": Method(self.get_upload_url),
             "files.completeUploadExternal": Method(self.complete_upload),
+            "files.info": Method(self.info),
         }
+
+    async def info(self, call: ApiCall) -> Json:
+        """files.info: a shared file's metadata, with ``url_private`` to download it."""
+        record = self.ws.files.get(call.str_arg("file"))
+        if record is None or not record.completed:
+            raise ApiCallError("file_not_found")
+        return {"file": file_json(record, self.ws.base_url, self.ws.team_id)}
 
     async def get_upload_url(self, call: ApiCall) -> Json:
         """Step 1: reserve a file and hand out where to send its bytes."""
@@ -100,7 +111,13 @@ class FileMethods:
         return record
 
     async def serve(self, request: web.Request) -> web.Response:
-        """GET /files/{file_id}[/{name}]: the stored bytes, for the page and url_private."""
+        """GET /files/{file_id}[/{name}]: the stored bytes, for the page and url_private.
+
+        Slack wants the bot token on ``url_private`` downloads; each download's Authorization
+        header is recorded, so a test can check the app sent it."""
+        self.downloads.append(
+            (request.match_info["file_id"], request.headers.get("Authorization", ""))
+        )
         record = self.ws.files.get(request.match_info["file_id"])
         if record is None or record.data is None:
             return web.Response(status=404, text="file not found")

@@ -9,7 +9,7 @@ a timeout and fails with a message that says what it waited for.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from types import TracebackType
 from typing import Any
@@ -24,6 +24,7 @@ from .errors import LocalSlackError, UrlVerificationError
 from .http_delivery import HttpTransport
 from .ids import ts_key
 from .models import Json, Message
+from .outage import Mode as OutageMode
 from .ratelimit import RateLimitHit
 from .server import Components
 from .state import Workspace
@@ -166,10 +167,36 @@ class LocalSlack:
         self.parts.dispatcher.attach(None)
 
     # ----- acting as people --------------------------------------------------------------
-    async def post(self, user: str, channel: str, text: str, thread_ts: str | None = None) -> str:
+    async def post(
+        self,
+        user: str,
+        channel: str,
+        text: str,
+        thread_ts: str | None = None,
+        *,
+        broadcast: bool = False,
+    ) -> str:
         """Post as a person ("alice" or "U0ALICE") in a channel ("support", "#support", id);
-        returns the new message's ts. The app gets the events Slack would send."""
-        return self.parts.actions.user_post(user, channel, text, thread_ts).ts
+        returns the new message's ts. The app gets the events Slack would send. ``broadcast``
+        is a reply's "Also send to #channel" (``thread_broadcast``)."""
+        return self.parts.actions.user_post(user, channel, text, thread_ts, broadcast=broadcast).ts
+
+    async def upload(
+        self,
+        user: str,
+        channel: str,
+        name: str,
+        data: bytes,
+        text: str = "",
+        thread_ts: str | None = None,
+    ) -> str:
+        """A person shares a file, with optional text (``file_share``); returns the ts."""
+        return self.parts.actions.user_upload(user, channel, name, data, text, thread_ts).ts
+
+    @property
+    def file_downloads(self) -> list[tuple[str, str]]:
+        """Every download of a file's bytes: (file id, Authorization header sent)."""
+        return list(self.parts.files.downloads)
 
     async def dm(self, user: str, text: str) -> str:
         """A person writes to the bot in their DM; returns the ts."""
@@ -307,6 +334,22 @@ class LocalSlack:
             matching, within, f"{count} matching deliveries"
         )
         return found
+
+    # ----- Slack's bad days -----------------------------------------------------------------
+    def break_web_api(self, mode: OutageMode, methods: Iterable[str] | None = None) -> None:
+        """Fail Web API calls (all, or these methods) as ``mode`` says until mended: an HTML
+        500, a text 503, an empty 502, a reset connection, or ``hold`` (do the work, never
+        answer)."""
+        self.parts.webapi.outage.start(mode, methods)
+
+    def mend_web_api(self) -> None:
+        """End the outage; held answers are sent."""
+        self.parts.webapi.outage.end()
+
+    @property
+    def outage_hits(self) -> int:
+        """Web API calls spoiled by outages so far."""
+        return self.parts.webapi.outage.hits
 
     # ----- Socket Mode and introspection ---------------------------------------------------
     async def refresh_socket_mode(self) -> int:

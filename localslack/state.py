@@ -136,11 +136,12 @@ class Workspace:
         raise UnknownEntityError("DM with", user_id)
 
     def history(self, channel_id: str) -> list[Message]:
-        """Top-level messages of a channel, oldest first."""
+        """Top-level messages of a channel, oldest first; replies also sent to the channel
+        (``thread_broadcast``) are among them, as in Slack."""
         return [
             m
             for m in self.messages.get(channel_id, {}).values()
-            if not m.deleted and not m.is_reply
+            if not m.deleted and (not m.is_reply or m.subtype == "thread_broadcast")
         ]
 
     def thread(self, channel_id: str, thread_ts: str) -> list[Message]:

@@ -21,6 +21,7 @@ from aiohttp import web
 
 from .errors import ApiCallError
 from .models import Json
+from .outage import Outage
 from .ratelimit import RateLimiter
 from .spec import check_arguments
 from .state import Workspace
@@ -31,7 +32,7 @@ TokenKind = Literal["bot", "app"]
 JSON_ARGS = ("blocks", "metadata", "attachments", "files", "loading_messages")
 BOT_SCOPES = (
     "app_mentions:read,channels:history,channels:read,chat:write,commands,files:write,"
-    "groups:history,im:history,im:read,reactions:read,reactions:write,usergroups:read,"
+    "files:read,groups:history,im:history,im:read,reactions:read,reactions:write,usergroups:read,"
     "users:read,assistant:write"
 )
 
@@ -91,14 +92,18 @@ class WebApi:
         self.methods: dict[str, Method] = {}
         self.calls: deque[tuple[str, Json]] = deque(maxlen=10_000)
         self.holds: list[Hold] = []
+        self.outage = Outage(workspace.changed.notify)
 
     def register(self, methods: dict[str, Method]) -> None:
         """Add handlers (each module contributes its own table)."""
         self.methods.update(methods)
 
-    async def handle(self, request: web.Request) -> web.Response:
-        """The aiohttp handler for ``/api/{method}``."""
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        """The aiohttp handler for ``/api/{method}``: Slack's answer, or an outage's."""
         name = request.match_info["method"]
+        return await self.outage.serve(name, request, lambda: self._answer(name, request))
+
+    async def _answer(self, name: str, request: web.Request) -> web.Response:
         try:
             method = self.methods.get(name)
             if method is None:

@@ -16,6 +16,7 @@ from typing import Any
 import structlog
 
 from agents.agent import Agent
+from agents.budget import turn_budget
 from agents.claims import REMOVED_NOTE, keep_backed
 from agents.llm import Usage
 from agents.results import (
@@ -86,6 +87,12 @@ class Supervisor:
         self.settings = settings or SupervisorSettings()
 
     async def handle(self, turn: Turn) -> Reply:
+        # One budget for every model call of the turn (route, specialists, hand-offs), so a
+        # failing provider costs the turn its failure budget once, not once per call.
+        with turn_budget(self.settings.turn_deadline.total_seconds()):
+            return await self._handle(turn)
+
+    async def _handle(self, turn: Turn) -> Reply:
         thread, new = await self.store.memory.open_thread(
             turn.team_id, turn.channel, turn.thread_ts
         )
@@ -134,6 +141,10 @@ class Supervisor:
 
     async def resume(self, approval_id: str, outcome: ToolOutcome) -> Reply:
         """Let the agent that asked for an approval continue with how it ended."""
+        with turn_budget(self.settings.turn_deadline.total_seconds()):
+            return await self._resume(approval_id, outcome)
+
+    async def _resume(self, approval_id: str, outcome: ToolOutcome) -> Reply:
         approval = await self.store.approvals.get(approval_id)
         if approval is None:
             raise KeyError(approval_id)

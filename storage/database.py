@@ -12,25 +12,29 @@ lock, so they wait their turn in the event loop rather than in SQLite's sleep-an
 from __future__ import annotations
 
 import asyncio
+import socket
 import sqlite3
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import event
+import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.errors import DatabaseURLError
+from storage.errors import DatabaseUnavailable, DatabaseURLError
 from storage.hotpath import HotPath
 
 T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 30_000
+CONNECT_TIMEOUT = 10.0  # seconds; asyncpg's own default (60 s) looks like a hang
 _BEGIN_OPTION = "switchboard_sqlite_begin"
 
 
@@ -64,7 +68,30 @@ class Database:
     def _engine_args(self) -> dict[str, Any]:
         if self.is_sqlite:
             return {"connect_args": {"timeout": BUSY_TIMEOUT_MS / 1000}}
-        return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+        return {
+            "pool_pre_ping": True,
+            "pool_size": 10,
+            "max_overflow": 10,
+            "connect_args": {"timeout": CONNECT_TIMEOUT},
+        }
+
+    async def check(self) -> None:
+        """Connect once, or raise `DatabaseUnavailable` saying in one line what is wrong."""
+        file = self.url.database if self.is_sqlite else None
+        folder = Path(file).parent if file and file != ":memory:" else None
+        # Asked first: aiosqlite's worker thread, failing to open the file, can outlive the
+        # event loop and print a traceback after our one line.
+        if folder is not None and not folder.is_dir():
+            raise DatabaseUnavailable(
+                f"cannot open {self.url.database}: the folder {folder} does not exist. "
+                "Create it or fix the path in DATABASE_URL"
+            )
+        try:
+            async with self.engine.connect():
+                pass
+        except Exception as error:
+            await self.engine.dispose()
+            raise DatabaseUnavailable(_unreachable(self.url, error)) from None
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -119,6 +146,57 @@ class Database:
         if self.hot is not None:
             await self.hot.close()
         await self.engine.dispose()
+
+
+async def connected(url: str) -> Database:
+    """A database that answered: the way every command opens one, so a wrong host, port,
+    database name or login is one clear line instead of a driver's traceback."""
+    db = Database(url)
+    await db.check()
+    return db
+
+
+def _unreachable(url: URL, error: BaseException) -> str:
+    """What went wrong connecting, and what to change, for the person who set DATABASE_URL."""
+    cause = _root(error)
+    where = f"{url.host or 'localhost'}:{url.port or 5432}"
+    if isinstance(cause, asyncpg.InvalidCatalogNameError):
+        return (
+            f'database "{url.database}" does not exist on {where}. Create it '
+            f"(createdb {url.database}) or fix the database name at the end of DATABASE_URL"
+        )
+    if isinstance(
+        cause, asyncpg.InvalidAuthorizationSpecificationError | asyncpg.InvalidPasswordError
+    ):
+        return (
+            f"PostgreSQL on {where} refused the login ({cause}). "
+            "Check the user and password in DATABASE_URL"
+        )
+    if isinstance(cause, asyncpg.PostgresError):
+        return f"PostgreSQL on {where} refused the connection ({cause}). Check DATABASE_URL"
+    if isinstance(cause, socket.gaierror):
+        return (
+            f'cannot find the host "{url.host}" ({cause.strerror}). Check the host in DATABASE_URL'
+        )
+    if isinstance(cause, TimeoutError):
+        return f"no answer from {where} within {CONNECT_TIMEOUT:g} s. Check the host and port"
+    if isinstance(cause, OSError):
+        return f"cannot connect to {where} ({cause}). Check the host, port and credentials"
+    if isinstance(cause, sqlite3.Error):
+        return f"cannot open {url.database} ({cause}). Check the path exists and is writable"
+    return f"cannot connect ({type(cause).__name__}: {cause}). Check DATABASE_URL"
+
+
+def _root(error: BaseException) -> BaseException:
+    """The driver's own error under SQLAlchemy's wrappers."""
+    seen = error
+    while True:
+        if isinstance(seen, exc.DBAPIError) and seen.orig is not None:
+            seen = seen.orig
+        inner = getattr(seen, "__cause__", None)
+        if inner is None or inner is seen:
+            return seen
+        seen = inner
 
 
 class WriterQueue:

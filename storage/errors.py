@@ -17,3 +17,7 @@ class DatabaseURLError(StorageError):
 
 class InvalidTransitionError(StorageError):
     """A state change was asked for that the state machine does not allow from any state."""
+
+
+class DatabaseUnavailable(StorageError):  # noqa: N818  (reads better at the raise site)
+    """The database could not be reached or refused us; the message says which and the fix."""

@@ -4,7 +4,8 @@ A reply is enqueued in the same breath as the turn that made it, under a dedupe 
 the turn, so re-running a turn after a crash does not enqueue it twice. A sender claims a row with
 a lease, posts it, and records Slack's `ts`. A row left `sending` by a dead process is offered
 again after its lease; the sender must then check Slack (the message carries the outbox id in its
-metadata) before posting, which is how "never posts twice" holds across a crash mid-post.
+metadata) before posting, which is how "never posts twice" holds across a crash mid-post. A row
+that failed for a while waits out its retry delay in `locked_until`, whatever its status.
 """
 
 from __future__ import annotations
@@ -81,9 +82,24 @@ class Outbox:
     async def mark_posted(self, row_id: int, slack_ts: str | None) -> None:
         await self._set(row_id, status=POSTED, slack_ts=slack_ts, posted_at=utcnow(), error=None)
 
-    async def release(self, row_id: int, error: str) -> None:
-        """Give the row back for a later try (a transient failure)."""
-        await self._set(row_id, status=PENDING, error=error[:2000])
+    async def retry_later(
+        self, row_id: int, error: str, delay: timedelta, *, check_first: bool
+    ) -> None:
+        """Offer the row again after `delay`. With `check_first` (Slack may have posted it
+        before the failure reached us) it stays `sending`, so the next sender looks for it in
+        Slack before posting, as after a crash."""
+        stmt = (
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id) == row_id)
+            .values(
+                status=SENDING if check_first else PENDING,
+                locked_by=None,
+                locked_until=utcnow() + delay,
+                error=error[:2000],
+            )
+        )
+        async with self._db.write() as session:
+            await session.exec(stmt)
 
     async def mark_failed(self, row_id: int, error: str) -> None:
         """Give up on the row (Slack refused it for good, e.g. channel_not_found)."""
@@ -120,7 +136,12 @@ class Outbox:
 
 
 def _sendable(now: datetime) -> Any:
+    """Pending rows not waiting out a retry delay, and `sending` rows whose lease or delay ran
+    out (their sender died, or Slack failed in a way that may have posted them)."""
     return or_(
-        col(OutboxMessage.status) == PENDING,
+        and_(
+            col(OutboxMessage.status) == PENDING,
+            or_(col(OutboxMessage.locked_until).is_(None), col(OutboxMessage.locked_until) < now),
+        ),
         and_(col(OutboxMessage.status) == SENDING, col(OutboxMessage.locked_until) < now),
     )

@@ -25,6 +25,11 @@ from tests.adversarial.conftest import World, config
 from tests.e2e.harness import bot, settings_for
 
 
+# What a dead process had claimed (a turn, a post) is taken over once its lease lapses: short
+# leases keep the restart quick; production's are longer (30 s, 60 s) and work the same way.
+QUICK = timedelta(seconds=1)
+
+
 class Killed(Exception):  # noqa: N818 (a kill, not an error)
     """The process died here."""
 
@@ -128,7 +133,7 @@ async def life(slack: LocalSlack, tmp: Path, at: int, words: str, hooks: Hooks) 
     click again if the card still asks: the click died with the process), then count."""
     settings = settings_for(slack, f"sqlite:///{tmp / 'bot.db'}", tmp, file=config())
     crasher = Crasher(at)
-    async with bot(slack, settings) as first:
+    async with bot(slack, settings, post_lease=QUICK) as first:
         w = World(slack, first, tmp / "ledger.db")
         thread = await w.ask("bob", words)
         arm(first.board.store.db, crasher)
@@ -144,7 +149,7 @@ async def life(slack: LocalSlack, tmp: Path, at: int, words: str, hooks: Hooks) 
         crashed.cancel()
         if not crasher.fired.is_set():
             return await count(w, thread, crasher)
-    async with bot(slack, settings, lease=timedelta(seconds=1)) as second:
+    async with bot(slack, settings, lease=QUICK, post_lease=QUICK) as second:
         again = World(slack, second, tmp / "ledger.db")
         await again.settle()
         if again.cards(thread):
@@ -184,7 +189,7 @@ async def turn_life(slack: LocalSlack, tmp: Path, at: int, words: str) -> tuple[
     settings = settings_for(slack, f"sqlite:///{tmp / 'bot.db'}", tmp, file=config())
     crasher = Crasher(at)
     lease = timedelta(seconds=1)
-    async with bot(slack, settings, lease=lease) as first:
+    async with bot(slack, settings, lease=lease, post_lease=QUICK) as first:
         w = World(slack, first, tmp / "ledger.db")
         arm(first.board.store.db, crasher)
         ts = await slack.post("bob", "support", w.mention(words))
@@ -198,7 +203,7 @@ async def turn_life(slack: LocalSlack, tmp: Path, at: int, words: str) -> tuple[
         if not crasher.fired.is_set():
             await w.settle()
             return crasher.count, False, w
-    async with bot(slack, settings, lease=lease) as second:
+    async with bot(slack, settings, lease=lease, post_lease=QUICK) as second:
         again = World(slack, second, tmp / "ledger.db")
         await slack.wait_for(lambda: again.cards(ts) or None, within=20, what="the card")
         await again.settle()

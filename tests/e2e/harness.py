@@ -45,13 +45,22 @@ async def bot(
     *,
     socket: bool = False,
     lease: timedelta = timedelta(seconds=30),
+    post_lease: timedelta = timedelta(seconds=60),
+    max_post_backoff: float = 8.0,
 ) -> AsyncIterator[Bot]:
     async with running(
-        settings, upgrade_database=True, socket_mode=socket, lease=lease, post_interval=0.0
+        settings,
+        upgrade_database=True,
+        socket_mode=socket,
+        lease=lease,
+        post_interval=0.0,
+        post_lease=post_lease,
+        max_post_backoff=max_post_backoff,
     ) as board:
         if socket:
             slack.use_socket_mode()
             handler = AsyncSocketModeHandler(board.app, slack.app_token)
+            board.readiness.socket_connected = handler.client.is_connected
             await handler.connect_async()  # type: ignore[no-untyped-call]
             try:
                 yield Bot(board, "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 from typing import Any
@@ -47,6 +48,15 @@ class Refunds:
         return {"refund": "re_1"}
 
 
+class LookupArgs(BaseModel):
+    invoice: str
+
+
+async def never_returns(args: LookupArgs, ctx: ToolContext) -> dict[str, Any]:
+    await asyncio.Event().wait()
+    raise AssertionError("unreachable")
+
+
 def fallback_policy(request: OfflineRequest) -> OfflineStep:
     return OfflineStep(text="offline")
 
@@ -74,18 +84,19 @@ class World:
             risk=Risk.HIGH,
             summarize=lambda a: f"Refund ${a.amount_cents / 100:.2f} for {a.invoice}",
         )
+        slow = Tool("slow_lookup", "Look up, slowly.", LookupArgs, never_returns)
         self.agents = {
             route: Agent(
                 route,
                 route,
                 f"You are {route}.",
-                (refund,) if route == "billing" else (),
+                (refund, slow) if route == "billing" else (),
                 fallback_policy,
                 self.models[route].model,
             )
             for route in ROUTES
         }
-        llm = LLM(LLMSettings(retries=0, timeout=5))
+        llm = LLM(LLMSettings(retries=0, timeout=5, reserve=settings.pop("reserve", 2.0)))
         decider = Decider(
             classifier, settings.pop("decider", None), settings.pop("llm_router", None)
         )
@@ -355,13 +366,30 @@ async def test_approved_call_runs_once_and_the_agent_resumes(
 async def test_deadline_gives_a_holding_reply_and_a_ticket(
     sqlite_store: Store, classifier: FastClassifier
 ) -> None:
+    lookup = OfflineStep(tool_calls=[("slow_lookup", {"invoice": "INV-1"})])
     world = World(
-        sqlite_store, classifier, "slow", {"billing": [HANG]}, turn_deadline=timedelta(seconds=0.3)
+        sqlite_store,
+        classifier,
+        "slow",
+        {"billing": [lookup]},
+        turn_deadline=timedelta(seconds=0.3),
+        reserve=0.1,
     )
     reply = await world.say("I was double charged on my invoice, please refund")
     assert reply.holding and "escalated it to a person" in reply.text
     [ticket] = await sqlite_store.tickets.open_ones()
     assert ticket.priority == "high" and f"#{ticket.id}" in reply.text
+
+
+async def test_a_hanging_model_leaves_the_offline_model_time_before_the_deadline(
+    sqlite_store: Store, classifier: FastClassifier
+) -> None:
+    world = World(
+        sqlite_store, classifier, "hung", {"billing": [HANG]}, turn_deadline=timedelta(seconds=3)
+    )
+    reply = await world.say("I was double charged on my invoice, please refund")
+    world.done()
+    assert not reply.holding and reply.degraded and reply.text.startswith("offline")
 
 
 async def test_unsure_specialist_gets_a_second_opinion(

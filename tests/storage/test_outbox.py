@@ -45,14 +45,20 @@ async def test_a_crash_mid_send_is_offered_again_after_the_lease(store: Store) -
     assert again.id == row_id and again.locked_by == "dead-process"
 
 
-async def test_release_and_fail(store: Store) -> None:
+async def test_retry_later_and_fail(store: Store) -> None:
     a = await store.outbox.enqueue(reply("a"))
     b = await store.outbox.enqueue(reply("b"))
-    assert a is not None and b is not None
+    c = await store.outbox.enqueue(reply("c"))
+    assert a is not None and b is not None and c is not None
+    now = utcnow()
     await store.outbox.claim(a, "s", timedelta(seconds=30))
-    await store.outbox.release(a, "ratelimited")
+    await store.outbox.retry_later(a, "ratelimited", timedelta(seconds=5), check_first=False)
     await store.outbox.claim(b, "s", timedelta(seconds=30))
     await store.outbox.mark_failed(b, "channel_not_found")
-    assert [r.id for r in await store.outbox.unposted()] == [a]
+    await store.outbox.claim(c, "s", timedelta(seconds=30))
+    await store.outbox.retry_later(c, "http_500", timedelta(seconds=5), check_first=True)
+    assert await store.outbox.unposted(now=now) == [], "both wait out their delay"
+    later = await store.outbox.unposted(now=now + timedelta(seconds=6))
+    assert [(r.id, r.status) for r in later] == [(a, "pending"), (c, "sending")]
     failed = await store.outbox.get(b)
     assert failed is not None and (failed.status, failed.error) == ("failed", "channel_not_found")
