@@ -145,7 +145,8 @@ async def db_purge(ctx: click.Context, days: int | None) -> None:
         await database.dispose()
     click.echo(
         f"purged {purged.threads} threads, {purged.messages} messages, "
-        f"{purged.inbox_events} inbox events, {purged.outbox_messages} outbox rows "
+        f"{purged.inbox_events} inbox events, {purged.outbox_messages} outbox rows, "
+        f"{purged.assistant_threads} assistant threads "
         f"older than {cutoff:%Y-%m-%d %H:%M} UTC"
     )
 
