@@ -37,6 +37,7 @@ def create_app(
     intake: Intake,
     commands: dict[str, CommandHandler],
     actions: dict[str | re.Pattern[str], Callable[..., Awaitable[None]]] | None = None,
+    surfaces: Callable[[AsyncApp], None] | None = None,
 ) -> AsyncApp:
     app = AsyncApp(
         client=client,
@@ -73,6 +74,9 @@ def create_app(
             " ".join(words[1:]), str(command.get("user_id")), str(command.get("channel_id"))
         )
         await respond(text=defang(text, getattr(client, "allowed_groups", ())))
+
+    if surfaces is not None:
+        surfaces(app)  # Home, assistant, shortcut, modals: before the catch-alls, which match all
 
     app.event(re.compile(".*"))(acknowledge)
     app.action(re.compile(".*"))(acknowledge)

@@ -24,7 +24,7 @@ from sqlalchemy import text
 from bot.app import create_app
 from bot.approvals import ApprovalDesk
 from bot.approvers import GroupMembers
-from bot.cards import APPROVE, REJECT
+from bot.cards import APPROVE
 from bot.client import slack_client
 from bot.commands import DecideCommand, StatusCommand
 from bot.corrections import OPEN, PICK, CorrectionDesk
@@ -36,6 +36,7 @@ from bot.metrics import Metrics
 from bot.scheduler import DigestScheduler
 from bot.sender import Sender
 from bot.settings import FIXES, Settings
+from bot.surfaces import Surfaces
 from bot.wiring import (
     SlackNotifier,
     approval_rules,
@@ -72,6 +73,7 @@ class Switchboard:
     team_id: str
     digests: Digests
     scheduler: DigestScheduler
+    surfaces: Surfaces | None = None  # Home, assistant, shortcut, reasons (bot/surfaces.py)
 
     async def health(self) -> None:
         async with self.store.db.read() as session:
@@ -170,10 +172,14 @@ async def running(
     )
     desk_ref: list[ApprovalDesk] = []
 
+    surfaces_ref: list[Surfaces] = []
+
     async def card_posted(row: OutboxMessage, ts: str) -> None:
         parts = row.dedupe_key.split(":")
         if parts[0] == "card" and parts[-1] == "post":
             await desk_ref[0].card_posted(parts[1], row.channel, ts)
+        if surfaces_ref:
+            await surfaces_ref[0].posted(row, ts)  # Home tabs, assistant thread titles
 
     sender = Sender(store, client, metrics, pace=post_interval, on_posted=card_posted)
     approvals = settings.file.approvals
@@ -195,6 +201,8 @@ async def running(
         lease=lease,
         extra_messages=desk.cards_for,
     )
+    surfaces = Surfaces(store, client, desk, worker, metrics, agents, settings.file.digests)
+    surfaces_ref.append(surfaces)
     secret = settings.env.slack_signing_secret
     app = create_app(
         client=client,
@@ -208,10 +216,10 @@ async def running(
         },
         actions={
             APPROVE: on_click(desk, "approve"),
-            REJECT: on_click(desk, "reject"),
             OPEN: correct,
             PICK: correct,
         },
+        surfaces=surfaces.register,  # Reject is there: it asks for a reason first
     )
     board = Switchboard(
         settings,
@@ -229,6 +237,7 @@ async def running(
         digests,
         scheduler,
     )
+    board.surfaces = surfaces
     sending = asyncio.create_task(sender.run())
     sweeping = asyncio.create_task(worker.sweep())
     expiring = asyncio.create_task(desk.sweep())
@@ -248,6 +257,7 @@ async def running(
             with contextlib.suppress(asyncio.CancelledError):
                 await scheduling
         await worker.stop()
+        await surfaces.stop()
         for task in (sending, sweeping, expiring):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -2,7 +2,8 @@
 
 A thread is purged when its last activity is older than the cutoff; its messages go with it.
 Processed inbox rows and posted outbox rows carry message text too, so they follow the same
-cutoff, and so do assistant threads (their titles are made from the first message). Tickets, incidents, approvals and the audit log are business records and are kept.
+cutoff, and so do assistant threads (their titles are made from the first message). Tickets,
+incidents, approvals and the audit log are business records and are kept.
 """
 
 from __future__ import annotations
