@@ -37,6 +37,7 @@ class LazyGroup(click.Group):
         "router": ("bot.cli_router:router_group", "Retrain the router with the corrections."),
         "audit": ("bot.cli_audit:audit", "Print the history of an approval or a thread."),
         "digest": ("bot.cli_digest:digest", "Send a digest now, or preview it with --dry-run."),
+        "manifest": ("bot.manifest:manifest_command", "Print the Slack app manifest."),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
