@@ -157,9 +157,9 @@ def _message_events() -> tuple[str, ...]:
 
 
 def _pattern(constraint: Any) -> str:
-    return (
-        constraint.pattern + ".*" if isinstance(constraint, re.Pattern) else re.escape(constraint)
-    )
+    if isinstance(constraint, re.Pattern):
+        return str(constraint.pattern) + ".*"
+    return re.escape(str(constraint))
 
 
 def test_the_manifest_keeps_slacks_limits_and_the_http_variant_points_everything_at_one_url() -> (
