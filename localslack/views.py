@@ -282,6 +282,6 @@ def missing_inputs(view: View, values: Json) -> dict[str, str]:
         if block.get("type") != "input" or block.get("optional"):
             continue
         entry: Json = next(iter((values.get(block["block_id"]) or {}).values()), {})
-        if not (entry.get("value") or "").strip():
+        if not entry.get("value"):
             missing[block["block_id"]] = "Please complete this required field."
     return missing
