@@ -62,6 +62,7 @@ class Home:
         self._later: dict[str, asyncio.Task[None]] = {}
         self._refresh: asyncio.Task[None] | None = None
         self._again = False
+        self._stopped = False
         self._zones: dict[str, tuple[float, str]] = {}
 
     # -- Bolt listeners ----------------------------------------------------------------------
@@ -98,6 +99,8 @@ class Home:
 
     def changed(self) -> None:
         """Something the tab shows changed: refresh recent viewers (in the background)."""
+        if self._stopped:
+            return
         if self._refresh is not None and not self._refresh.done():
             self._again = True
             return
@@ -124,7 +127,8 @@ class Home:
         row = await self.store.home_views.get(user)
         last = row.published_at if row is not None and row.published_at else now
         wait = max((last + self.interval - now).total_seconds(), 0.05)
-        self._later[user] = asyncio.create_task(self._publish_later(user, wait))
+        if not self._stopped:
+            self._later[user] = asyncio.create_task(self._publish_later(user, wait))
 
     async def _publish_later(self, user: str, wait: float) -> None:
         try:
@@ -134,6 +138,7 @@ class Home:
         await self._refresh_one(user)
 
     async def stop(self) -> None:
+        self._stopped = True
         tasks = [t for t in (self._refresh, *self._later.values()) if t is not None]
         for task in tasks:
             task.cancel()

@@ -53,10 +53,11 @@ class Activity:
         """User turns by the route they were given, with the replies of that specialist (an
         agent answers for its own route), in `[start, end)`; busiest first."""
         created = col(Message.created_at)
+        route = _route()  # one expression in both clauses: PostgreSQL compares their binds
         turns = (
-            select(_route(), func.count())
+            select(route, func.count())
             .where(created >= start, created < end, col(Message.role) == "user")
-            .group_by(_route())
+            .group_by(route)
         )
         replies = (
             select(
