@@ -4,8 +4,9 @@ When someone opens the panel, Slack starts a thread in their DM with the bot and
 (`assistant_thread_started`); the bot records the thread and offers suggested prompts, one from
 each configured specialist that has one. Messages in the thread are ordinary DM messages in a
 thread, so intake, the worker, the router and the thread's memory handle them as any other;
-nothing here answers them. Once the first reply is posted, the topic is known (the question
-and the specialist it went to), and the thread gets its title, once.
+nothing here answers them. Once a specialist the router chose has answered (not a clarifying
+question), the topic is known, and the thread gets its title: the specialist and the first
+question, once.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from agents.agent import Agent
+from bot.corrections import is_answer
 from bot.render import escape
 from storage.store import Store
 from storage.tables import OutboxMessage
@@ -75,9 +77,12 @@ class AssistantThreads:
             log.warning("assistant.prompts_failed", error=type(exc).__name__)
 
     async def posted(self, row: OutboxMessage) -> None:
-        """A reply went out: if it is the first in an assistant thread, title the thread."""
+        """A specialist's answer went out in an assistant thread without a title: title it with
+        that specialist (the thread's current one) and the thread's first question."""
         if row.kind != "post" or not row.thread_ts or not row.channel.startswith("D"):
             return
+        if not is_answer(row.blocks):
+            return  # a clarifying question: the topic is not known yet
         thread = await self.store.assistant_threads.get(row.channel, row.thread_ts)
         if thread is None or thread.titled_at is not None:
             return
@@ -87,8 +92,7 @@ class AssistantThreads:
         asked = [m for m in await self.store.memory.messages(memory.id) if m.role == "user"]
         if not asked:
             return
-        route = str(((asked[0].routes or [{}])[0]).get("route") or memory.agent or "")
-        title = thread_title(route, asked[0].text)
+        title = thread_title(memory.agent or "", asked[0].text)
         if not await self.store.assistant_threads.claim_title(row.channel, row.thread_ts, title):
             return
         try:

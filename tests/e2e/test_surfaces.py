@@ -127,6 +127,17 @@ async def test_the_assistant_suggests_prompts_routes_the_pick_and_titles_the_thr
         titles_set = [a for m, a in slack.api_calls if m == "assistant.threads.setTitle"]
         assert len(titles_set) == 1  # once, however many replies follow
 
+        # Unsure what a question is about, the router asks: no title until a specialist answers.
+        vague = await slack.open_assistant("bob", "support")
+        ts = vague["thread_ts"]
+        first = await slack.post("bob", channel, "can you check this for me", thread_ts=ts)
+        await slack.wait_for_bot_message(channel, thread_ts=ts, after_ts=first, within=20)
+        await settled(running)
+        assert slack.assistant(channel, ts)["title"] == "New chat"
+        await slack.post("bob", channel, "It is about a charge on invoice INV-1024", thread_ts=ts)
+        await slack.wait_for(lambda: slack.assistant(channel, ts)["title"] != "New chat", within=20)
+        assert slack.assistant(channel, ts)["title"] == "Billing · can you check this for me"
+
 
 async def test_ask_switchboard_answers_a_customers_message_in_its_thread(
     slack: LocalSlack, sqlite_url: str, tmp_path: Path
