@@ -10,6 +10,15 @@ from agents.tool import Tool
 
 
 @dataclass(frozen=True)
+class SuggestedPrompt:
+    """Something to ask this agent, offered to people who do not know where to start (the
+    assistant panel's suggested prompts): a short title and the message it sends."""
+
+    title: str
+    message: str
+
+
+@dataclass(frozen=True)
 class Agent:
     name: str
     description: str
@@ -17,6 +26,7 @@ class Agent:
     tools: tuple[Tool[Any], ...]
     policy: OfflinePolicy
     model: str | None = None  # None: the offline model
+    suggestion: SuggestedPrompt | None = None
 
     def __post_init__(self) -> None:
         install_policy(self.name, self.policy)

@@ -13,8 +13,10 @@ One refund at a time: bob asks for a refund (each one a different amount, so eac
 approval and stays within what the invoice can still refund); the bot answers and posts the
 approval card in the thread; a second later (time to read it, which also keeps each channel
 within Slack's pace of about one post a second) a lead clicks Approve (alice) or Reject (erin),
-alternately. The time is taken from the click to the moment localslack stores the card's update
-without its buttons (its change feed, not polling), and to the agent's follow-up in the thread.
+alternately; Reject asks for a reason in a modal, which erin fills in and submits, and for it the
+time is taken from the submission. The time is taken from the click to the moment localslack
+stores the card's update without its buttons (its change feed, not polling), and to the agent's
+follow-up in the thread.
 Prints p50 and p99 for approve and reject separately (of 25 samples each, p99 is the slowest).
 One run on a shared machine: nothing is asserted.
 """
@@ -102,7 +104,13 @@ class Watch:
 
 
 def has_buttons(blocks: Sequence[dict[str, Any]] | None) -> bool:
-    return any(b.get("type") == "actions" for b in blocks or [])
+    """An approval card's buttons (every reply has a "Wrong specialist?" button too)."""
+    return any(
+        e.get("action_id") == APPROVE
+        for b in blocks or []
+        if b.get("type") == "actions"
+        for e in b.get("elements", [])
+    )
 
 
 def refundable_invoices() -> list[str]:
@@ -162,17 +170,19 @@ class Desk:
         channel_id = self.ls.workspace.channel(current.channel).id
         key = (channel_id, current.card_ts)
         current.clicked = time.perf_counter()
+        decider = DECIDERS[current.decision]
         delivery = await self.ls.click(
-            DECIDERS[current.decision],
-            current.channel,
-            current.card_ts,
-            current.decision,
-            wait=self.options.within,
+            decider, current.channel, current.card_ts, current.decision, wait=self.options.within
         )
         current.acked = time.perf_counter()
         if delivery.state != "acked":
             current.outcome = f"click {delivery.state}"
             return
+        if current.decision == REJECT:  # Reject asks for a reason: the submit is the decision
+            modal = await self.ls.wait_for_modal(decider, within=self.options.within)
+            current.clicked = time.perf_counter()
+            await self.ls.submit_view(decider, modal["id"], {"reason": {"reason_text": "bench"}})
+            current.acked = time.perf_counter()
         try:
             await self.ls.wait_for(lambda: key in self.watch.decided, self.options.within)
         except WaitTimeoutError:

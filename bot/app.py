@@ -63,6 +63,7 @@ def create_app(
     commands: dict[str, CommandHandler],
     identity: dict[str, Any],
     actions: dict[str | re.Pattern[str], Callable[..., Awaitable[None]]] | None = None,
+    surfaces: Callable[[AsyncApp], None] | None = None,
 ) -> AsyncApp:
     async def authorize(
         enterprise_id: str | None, team_id: str | None, user_id: str | None
@@ -120,6 +121,9 @@ def create_app(
             " ".join(words[1:]), str(command.get("user_id")), str(command.get("channel_id"))
         )
         await respond(text=defang(text, getattr(client, "allowed_groups", ())))
+
+    if surfaces is not None:
+        surfaces(app)  # Home, assistant, shortcut, modals: before the catch-alls, which match all
 
     app.event(re.compile(".*"))(acknowledge)
     app.action(re.compile(".*"))(acknowledge)

@@ -255,6 +255,15 @@ class ApprovalDesk:
         )
         return await self._say(approval, user, refusal, click)
 
+    async def may_decide(self, approval: Approval, user: str, decision: str) -> str | None:
+        """Why `user` may not make `decision` on this approval, or None when they may.
+
+        The rule the buttons and commands apply, for surfaces that must know before a click
+        (the Home tab lists only what its viewer may decide; Reject asks for a reason only
+        of someone who may reject). Nothing is recorded.
+        """
+        return await self._refusal(approval, user, requester_may=decision == "reject")
+
     async def _refusal(self, approval: Approval, user: str, requester_may: bool) -> str | None:
         if user == approval.requester:
             if requester_may:

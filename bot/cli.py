@@ -37,6 +37,7 @@ class LazyGroup(click.Group):
         "router": ("bot.cli_router:router_group", "Retrain the router with the corrections."),
         "audit": ("bot.cli_audit:audit", "Print the history of an approval or a thread."),
         "digest": ("bot.cli_digest:digest", "Send a digest now, or preview it with --dry-run."),
+        "manifest": ("bot.manifest:manifest_command", "Print the Slack app manifest."),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -145,7 +146,8 @@ async def db_purge(ctx: click.Context, days: int | None) -> None:
         await database.dispose()
     click.echo(
         f"purged {purged.threads} threads, {purged.messages} messages, "
-        f"{purged.inbox_events} inbox events, {purged.outbox_messages} outbox rows "
+        f"{purged.inbox_events} inbox events, {purged.outbox_messages} outbox rows, "
+        f"{purged.assistant_threads} assistant threads "
         f"older than {cutoff:%Y-%m-%d %H:%M} UTC"
     )
 

@@ -11,6 +11,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 import localslack
 from bot.cli_support import run_async, settings_of, until_stopped, user_errors
 from bot.config_file import ApproverRule
+from bot.manifest import manifest
 from bot.runtime import Switchboard, running, serve_http
 from bot.settings import Settings
 
@@ -86,7 +87,10 @@ def _demo_approvers(settings: Settings, workspace: localslack.LocalSlack) -> Set
 @run_async
 async def local(ctx: click.Context, port: int, host: str, socket_mode: bool) -> None:
     """Start a Slack-compatible workspace on this machine and the bot connected to it."""
-    config = localslack.LocalSlackConfig(delivery="socket" if socket_mode else "http")
+    # What the workspace delivers and shows comes from the app's manifest, as on Slack.
+    config = localslack.config_from_manifest(
+        manifest(), localslack.LocalSlackConfig(delivery="socket" if socket_mode else "http")
+    )
     try:
         workspace = await localslack.serve(host=host, port=port, config=config)
     except OSError as exc:

@@ -44,6 +44,7 @@ WRITES = frozenset(
         "files.upload",
         "assistant.threads.setTitle",
         "assistant.threads.setStatus",
+        "assistant.threads.setSuggestedPrompts",
     }
 )
 

@@ -57,6 +57,12 @@ def control(message_id: int) -> dict[str, Any]:
     return ActionsBlock(block_id=f"correct:{message_id}", elements=[button]).to_dict()
 
 
+def is_answer(blocks: list[dict[str, Any]] | None) -> bool:
+    """A specialist's answer: it carries the control (clarifying questions and holding replies
+    do not, since no specialist was chosen for them)."""
+    return any(str(b.get("block_id", "")).startswith("correct:") for b in blocks or [])
+
+
 def with_control(messages: Messages, message_id: int) -> Messages:
     """The reply's messages with the control under the last one (when it has room)."""
     text, blocks = messages[-1]

@@ -52,7 +52,8 @@ def final_line(approval: Approval) -> tuple[str, str]:
         )
         return f"{verb} by {who} at {at}: {result_words(outcome)}", "final"
     if approval.status == "rejected":
-        why = f": {safe_mrkdwn(approval.reason)}" if approval.reason else ""
+        reason = (approval.reason or "").strip().rstrip(".")  # the line ends with its own stop
+        why = f": {safe_mrkdwn(reason)}" if reason else ""
         return f":x: Rejected by {who} at {at}{why}. Nothing was done.", "rejected"
     return f":hourglass: Expired at {when(approval.expires_at)}. Nothing was done.", "expired"
 

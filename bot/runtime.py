@@ -24,7 +24,7 @@ from bot.app import create_app
 from bot.approvals import ApprovalDesk
 from bot.approvers import GroupMembers
 from bot.attachments import Attachments
-from bot.cards import APPROVE, REJECT
+from bot.cards import APPROVE
 from bot.client import slack_client
 from bot.commands import DecideCommand, StatusCommand
 from bot.corrections import OPEN, PICK, CorrectionDesk
@@ -38,6 +38,7 @@ from bot.scheduler import DigestScheduler
 from bot.sender import Sender
 from bot.settings import FIXES, Settings
 from bot.slack_errors import describe_failure
+from bot.surfaces import Surfaces
 from bot.wiring import (
     SlackNotifier,
     approval_rules,
@@ -75,6 +76,7 @@ class Switchboard:
     digests: Digests
     scheduler: DigestScheduler
     readiness: Readiness
+    surfaces: Surfaces | None = None  # Home, assistant, shortcut, reasons (bot/surfaces.py)
 
 
 async def serve_http(
@@ -177,10 +179,14 @@ async def running(
     )
     desk_ref: list[ApprovalDesk] = []
 
+    surfaces_ref: list[Surfaces] = []
+
     async def card_posted(row: OutboxMessage, ts: str) -> None:
         parts = row.dedupe_key.split(":")
         if parts[0] == "card" and parts[-1] == "post":
             await desk_ref[0].card_posted(parts[1], row.channel, ts)
+        if surfaces_ref:
+            await surfaces_ref[0].posted(row, ts)  # Home tabs, assistant thread titles
 
     sender = Sender(
         store,
@@ -213,6 +219,8 @@ async def running(
         extra_messages=desk.cards_for,
         attachments=Attachments(client, http),
     )
+    surfaces = Surfaces(store, client, desk, worker, metrics, agents, settings.file.digests)
+    surfaces_ref.append(surfaces)
     secret = settings.env.slack_signing_secret
     app = create_app(
         client=client,
@@ -227,10 +235,10 @@ async def running(
         },
         actions={
             APPROVE: on_click(desk, "approve"),
-            REJECT: on_click(desk, "reject"),
             OPEN: correct,
             PICK: correct,
         },
+        surfaces=surfaces.register,  # Reject is there: it asks for a reason first
     )
     board = Switchboard(
         settings,
@@ -249,6 +257,7 @@ async def running(
         scheduler,
         Readiness(store, client),
     )
+    board.surfaces = surfaces
     sending = asyncio.create_task(sender.run())
     sweeping = asyncio.create_task(worker.sweep())
     expiring = asyncio.create_task(desk.sweep())
@@ -268,6 +277,7 @@ async def running(
             with contextlib.suppress(asyncio.CancelledError):
                 await scheduling
         await worker.stop()
+        await surfaces.stop()
         for task in (sending, sweeping, expiring):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -48,6 +48,7 @@ _STRINGS = (
     "url_private",
     "mimetype",
     "filetype",
+    "callback_id",
 )
 _SHAPES: dict[str, tuple[type, ...]] = {
     "event": (dict,),
@@ -76,7 +77,16 @@ _NEVER_NULL = frozenset({"event", "type", "actions", "event_id", "command", "cha
 _LISTS_OF_OBJECTS = frozenset({"authorizations", "response_urls", "actions", "files"})
 _TS = re.compile(r"[0-9]{1,12}\.[0-9]{1,9}")
 _CONVERSATIONAL = frozenset({"message", "app_mention"})
-HANDLED = frozenset({"event_callback", "url_verification", "block_actions"})
+HANDLED = frozenset(
+    {
+        "event_callback",
+        "url_verification",
+        "block_actions",
+        "message_action",
+        "view_submission",
+        "view_closed",
+    }
+)
 
 
 def problem(body: Any) -> str | None:
@@ -97,6 +107,8 @@ def problem(body: Any) -> str | None:
         return _event_problem(body)
     if kind == "block_actions":
         return _actions_problem(body)
+    if kind in ("message_action", "view_submission", "view_closed"):
+        return _interaction_problem(body)
     if kind == "url_verification" and "challenge" not in body:
         return "url_verification without a challenge"
     return None
@@ -171,4 +183,22 @@ def _actions_problem(body: dict[str, Any]) -> str | None:
     user = body.get("user")
     if not isinstance(user, dict) or not isinstance(user.get("id"), str):
         return "block_actions without a user id"
+    return None
+
+
+def _interaction_problem(body: dict[str, Any]) -> str | None:
+    """A shortcut on a message, or a modal submitted or closed: who, and on what."""
+    user = body.get("user")
+    if not isinstance(user, dict) or not isinstance(user.get("id"), str):
+        return f"{body['type']} without a user id"
+    if body["type"] == "message_action":
+        channel, message = body.get("channel"), body.get("message")
+        if not isinstance(channel, dict) or not isinstance(channel.get("id"), str):
+            return "message_action without a channel id"
+        if not isinstance(message, dict) or not isinstance(message.get("ts"), str):
+            return "message_action without a message ts"
+        return None if isinstance(body.get("callback_id"), str) else "message_action without id"
+    view = body.get("view")
+    if not isinstance(view, dict) or not isinstance(view.get("callback_id"), str):
+        return f"{body['type']} without a view callback_id"
     return None

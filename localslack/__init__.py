@@ -15,7 +15,7 @@ Typical test use::
 For ``switchboard local``: ``ls = await serve("127.0.0.1", 3000)`` … ``await ls.stop()``.
 """
 
-from .config import DeliveryMode, LocalSlackConfig, RateLimitRule
+from .config import DeliveryMode, LocalSlackConfig, MessageShortcut, RateLimitRule
 from .delivery import Delivery, DeliveryAttempt
 from .demo import DEMO_APP, TEAM_ID, demo_workspace
 from .errors import (
@@ -24,6 +24,7 @@ from .errors import (
     UrlVerificationError,
     WaitTimeoutError,
 )
+from .manifest import config_from_manifest
 from .models import AppIdentity, Channel, User, Usergroup
 from .ratelimit import RateLimitHit
 from .scripting import LocalSlack, serve
@@ -41,6 +42,7 @@ __all__ = [
     "LocalSlack",
     "LocalSlackConfig",
     "LocalSlackError",
+    "MessageShortcut",
     "RateLimitHit",
     "RateLimitRule",
     "UnknownEntityError",
@@ -49,6 +51,7 @@ __all__ = [
     "Usergroup",
     "WaitTimeoutError",
     "Workspace",
+    "config_from_manifest",
     "demo_workspace",
     "serve",
     "signature",

@@ -113,8 +113,20 @@ class _Checker:
             style = el.get("style")
             if style is not None and style not in ("primary", "danger"):
                 self.fail("must be one of: primary, danger", pointer + "/style")
+        if kind == "plain_text_input":
+            self.plain_text_input(el, pointer)
         if "confirm" in el:
             self.confirm(el["confirm"], pointer + "/confirm")
+
+    def plain_text_input(self, el: dict[str, Any], pointer: str) -> None:
+        if "placeholder" in el:
+            self.text_object(el["placeholder"], pointer + "/placeholder", 150, plain_only=True)
+        self.max_len(el.get("initial_value"), 3000, pointer + "/initial_value")
+        low, high = el.get("min_length", 0), el.get("max_length", 3000)
+        if not isinstance(low, int) or not 0 <= low <= 3000:
+            self.fail("must be an integer from 0 to 3000", pointer + "/min_length")
+        if not isinstance(high, int) or not 1 <= high <= 3000:
+            self.fail("must be an integer from 1 to 3000", pointer + "/max_length")
 
     def block(self, block: Any, pointer: str) -> None:
         if not isinstance(block, dict):
@@ -168,6 +180,16 @@ class _Checker:
         if "title" in block:
             self.text_object(block["title"], pointer + "/title", 2000, plain_only=True)
 
+    def block_input(self, block: dict[str, Any], pointer: str) -> None:
+        self.text_object(block.get("label"), pointer + "/label", 2000, plain_only=True)
+        if "hint" in block:
+            self.text_object(block["hint"], pointer + "/hint", 2000, plain_only=True)
+        element = block.get("element")
+        if element is None:
+            self.fail("missing required field: element", pointer + "/element")
+        else:
+            self.element(element, pointer + "/element")
+
     def block_actions(self, block: dict[str, Any], pointer: str) -> None:
         elements = block.get("elements")
         if not isinstance(elements, list) or not 1 <= len(elements) <= 25:
@@ -177,28 +199,39 @@ class _Checker:
             self.element(el, f"{pointer}/elements/{i}")
 
 
-def validate_blocks(blocks: Any) -> list[str]:
-    """Slack-style error strings for a blocks array; empty when Slack would accept it."""
+def validate_blocks(blocks: Any, *, limit: int = MAX_BLOCKS, root: str = "/blocks") -> list[str]:
+    """Slack-style error strings for a blocks array; empty when Slack would accept it.
+
+    Messages hold at most 50 blocks; views (``root="/view/blocks"``) hold 100.
+    """
     checker = _Checker()
     if not isinstance(blocks, list):
-        checker.fail("must provide an array", "/blocks")
+        checker.fail("must provide an array", root)
         return checker.errors
-    if len(blocks) > MAX_BLOCKS:
-        checker.fail(f"no more than {MAX_BLOCKS} items allowed", "/blocks")
+    if len(blocks) > limit:
+        checker.fail(f"no more than {limit} items allowed", root)
     seen: set[str] = set()
     for i, block in enumerate(blocks):
-        checker.block(block, f"/blocks/{i}")
+        checker.block(block, f"{root}/{i}")
         block_id = block.get("block_id") if isinstance(block, dict) else None
         if isinstance(block_id, str):
             if block_id in seen:
-                checker.fail(f"duplicate block_id: {block_id}", f"/blocks/{i}/block_id")
+                checker.fail(f"duplicate block_id: {block_id}", f"{root}/{i}/block_id")
             seen.add(block_id)
     return checker.errors
 
 
-def find_action(blocks: list[dict[str, Any]], action_id: str) -> tuple[str, dict[str, Any]] | None:
-    """The (block_id, element) of the interactive element with ``action_id``, if any."""
+def find_action(
+    blocks: list[dict[str, Any]], action_id: str, block_id: str | None = None
+) -> tuple[str, dict[str, Any]] | None:
+    """The (block_id, element) of the interactive element with ``action_id``, if any.
+
+    An action_id need only be unique within its block (a Home tab may list many cards with an
+    Approve button each), so ``block_id`` picks the block when given.
+    """
     for block in blocks:
+        if block_id is not None and block.get("block_id") != block_id:
+            continue
         candidates: list[Any] = []
         if block.get("type") == "actions":
             candidates = list(block.get("elements", []))

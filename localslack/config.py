@@ -20,7 +20,18 @@ DEFAULT_EVENT_SUBSCRIPTIONS: tuple[str, ...] = (
     "message.channels",
     "message.groups",
     "message.im",
+    "app_home_opened",
+    "assistant_thread_started",
 )
+
+
+@dataclass(frozen=True)
+class MessageShortcut:
+    """A message shortcut the app declared: it shows in every message's "More actions" menu."""
+
+    callback_id: str
+    name: str
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,10 @@ class LocalSlackConfig:
         max_socket_connections: Slack allows 10 per app.
         response_url_uses: how often one response_url may be used (Slack: 5 in 30 min).
         slash_command: the command the app registered.
+        message_shortcuts: the app's message shortcuts (name and callback_id).
+        home_tab: the app has a Home tab (the page shows it).
+        assistant: the app has the assistant view (the page offers the side panel).
+        trigger_ttl: seconds a trigger_id may be used to open a modal (Slack: 3).
     """
 
     host: str = "127.0.0.1"
@@ -78,6 +93,12 @@ class LocalSlackConfig:
     response_url_uses: int = 5
     response_url_ttl: float = 30 * 60.0
     slash_command: str = "/switchboard"
+    message_shortcuts: tuple[MessageShortcut, ...] = (
+        MessageShortcut("ask_switchboard", "Ask Switchboard"),
+    )
+    home_tab: bool = True
+    assistant: bool = True
+    trigger_ttl: float = 3.0
     max_request_bytes: int = 64 * 1024 * 1024
 
     def url_host(self) -> str:

@@ -9,6 +9,9 @@ Slack's rules, as kept here:
   them; Bolt does so by default).
 - Edits and deletions by people are ``message`` events with subtype ``message_changed`` /
   ``message_deleted``, hidden, carrying the previous message.
+- Opening the app's Home gives ``app_home_opened`` (with the published view, if any); opening
+  the assistant panel gives ``assistant_thread_started``, and moving to another channel while
+  it is open ``assistant_thread_context_changed``: each only when subscribed.
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ class EventSource:
         """Wrap an inner event in the event_callback envelope Slack sends."""
         app = self.ws.app
         channel = event.get("channel") or event.get("item", {}).get("channel", "")
+        thread = event.get("assistant_thread") or {}
+        channel = channel or thread.get("channel_id", "")
         context = {"et": event["type"], "tid": self.ws.team_id, "aid": app.app_id, "cid": channel}
         encoded = base64.urlsafe_b64encode(json.dumps(context).encode()).decode().rstrip("=")
         return {
@@ -153,6 +158,48 @@ class EventSource:
             "item_user": msg.user,
             "item": {"type": "message", "channel": msg.channel, "ts": msg.ts},
             "event_ts": ts,
+        }
+        return [self.emit(event)]
+
+    def app_home_opened(
+        self, user: str, channel: str, tab: str, view: Json | None
+    ) -> list[Delivery]:
+        """``app_home_opened``: a person opened the app's Home (or Messages) tab.
+
+        The current Home view is included once one was published, as Slack does.
+        """
+        if "app_home_opened" not in self.config.event_subscriptions:
+            return []
+        event: Json = {
+            "type": "app_home_opened",
+            "user": user,
+            "channel": channel,
+            "tab": tab,
+            "event_ts": self.ws.next_ts(),
+        }
+        if view is not None and tab == "home":
+            event["view"] = view
+        return [self.emit(event)]
+
+    def assistant_thread(
+        self, kind: str, user: str, channel: str, thread_ts: str, context: str
+    ) -> list[Delivery]:
+        """``assistant_thread_started`` / ``assistant_thread_context_changed`` for the panel."""
+        if kind not in self.config.event_subscriptions:
+            return []
+        event = {
+            "type": kind,
+            "assistant_thread": {
+                "user_id": user,
+                "context": {
+                    "channel_id": context,
+                    "team_id": self.ws.team_id,
+                    "enterprise_id": None,
+                },
+                "channel_id": channel,
+                "thread_ts": thread_ts,
+            },
+            "event_ts": self.ws.next_ts(),
         }
         return [self.emit(event)]
 

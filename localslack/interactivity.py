@@ -24,6 +24,7 @@ from .delivery import Delivery, Dispatcher
 from .ids import trigger_id
 from .models import Ephemeral, Json, Message
 from .state import Workspace
+from .views import Views
 
 SLACKBOT = "USLACKBOT"
 
@@ -50,11 +51,13 @@ class Interactivity:
         config: LocalSlackConfig,
         dispatcher: Dispatcher,
         actions: Actions,
+        views: Views,
     ) -> None:
         self.ws = workspace
         self.config = config
         self.dispatcher = dispatcher
         self.actions = actions
+        self.views = views
         self.targets: dict[str, ResponseTarget] = {}
         dispatcher.on_settled.append(self._on_settled)
 
@@ -71,15 +74,16 @@ class Interactivity:
         user = self.ws.user(user_ref)
         channel = self.ws.channel(channel_ref)
         msg, eph = self._source(user.id, channel.id, message_ts)
-        found = find_action((msg.blocks if msg else eph.blocks if eph else None) or [], action_id)
+        blocks = (msg.blocks if msg else eph.blocks if eph else None) or []
+        found = find_action(blocks, action_id)
         if found is None:
             raise ActionError(f"No element with action_id {action_id!r} on that message.")
         block_id, element = found
         thread_ts = msg.thread_ts if msg else eph.thread_ts if eph else None
-        target = self._new_target(channel.id, user.id, thread_ts, msg, eph)
+        target = self.new_target(channel.id, user.id, thread_ts, msg, eph)
         payload = self._block_actions(user.id, channel.id, msg, message_ts)
-        payload["actions"] = [_action_json(element, block_id, value)]
-        return self.dispatcher.send("interactive", self._with_url(payload, target))
+        payload["actions"] = [action_json(element, block_id, value)]
+        return self.dispatcher.send("interactive", self.with_url(payload, target))
 
     def _source(
         self, user_id: str, channel_id: str, ts: str
@@ -115,7 +119,7 @@ class Interactivity:
             "api_app_id": self.ws.app.app_id,
             "token": self.ws.app.verification_token,
             "container": container,
-            "trigger_id": trigger_id(),
+            "trigger_id": self.views.issue_trigger(trigger_id(), user.id),
             "team": {"id": self.ws.team_id, "domain": self.ws.domain},
             "enterprise": None,
             "is_enterprise_install": False,
@@ -133,7 +137,7 @@ class Interactivity:
         """A person runs ``/switchboard text`` in a channel."""
         user = self.ws.user(user_ref)
         channel = self.ws.channel(channel_ref)
-        target = self._new_target(channel.id, user.id, None, None, None)
+        target = self.new_target(channel.id, user.id, None, None, None)
         form: Json = {
             "token": self.ws.app.verification_token,
             "team_id": self.ws.team_id,
@@ -146,12 +150,12 @@ class Interactivity:
             "text": text,
             "api_app_id": self.ws.app.app_id,
             "is_enterprise_install": "false",
-            "trigger_id": trigger_id(),
+            "trigger_id": self.views.issue_trigger(trigger_id(), user.id),
         }
-        return self.dispatcher.send("slash_command", self._with_url(form, target))
+        return self.dispatcher.send("slash_command", self.with_url(form, target))
 
     # ----- response_url ------------------------------------------------------------------
-    def _new_target(
+    def new_target(
         self,
         channel: str,
         user: str,
@@ -159,6 +163,7 @@ class Interactivity:
         msg: Message | None,
         eph: Ephemeral | None,
     ) -> str:
+        """A response_url target: where the app's answers to one interaction go."""
         key = uuid.uuid4().hex
         self.targets[key] = ResponseTarget(
             channel,
@@ -171,8 +176,9 @@ class Interactivity:
         )
         return key
 
-    def _with_url(self, payload: Json, key: str) -> Json:
-        kind = "actions" if payload.get("type") == "block_actions" else "commands"
+    def with_url(self, payload: Json, key: str) -> Json:
+        """Add the response_url the app may answer on (clicks and shortcuts, commands)."""
+        kind = "commands" if "command" in payload else "actions"
         url = f"{self.ws.base_url}/hooks/{kind}/{self.ws.team_id}/{key}"
         payload["response_url"] = url
         return payload
@@ -261,7 +267,7 @@ def _failure_code(delivery: Delivery) -> str:
     return "dispatch_failed"
 
 
-def _action_json(element: Json, block_id: str, value: str | None) -> Json:
+def action_json(element: Json, block_id: str, value: str | None) -> Json:
     """One entry of ``actions``: what was clicked, with the value from the blocks."""
     action: Json = {
         "action_id": element.get("action_id"),

@@ -12,38 +12,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from .actions import ActionError, Actions
-from .delivery import Dispatcher
+from .actions import ActionError
 from .errors import LocalSlackError
 from .ids import ts_key
-from .interactivity import Interactivity
 from .models import Json, ephemeral_json
-from .state import Change, Workspace
+from .state import Change
+
+if TYPE_CHECKING:
+    from .server import Components
 
 
 class Page:
     """Routes for the page and its live feed."""
 
-    def __init__(
-        self,
-        workspace: Workspace,
-        actions: Actions,
-        interactivity: Interactivity,
-        dispatcher: Dispatcher,
-        slash_command: str,
-    ) -> None:
-        self.ws = workspace
-        self.actions = actions
-        self.interactivity = interactivity
-        self.dispatcher = dispatcher
-        self.slash_command = slash_command
+    def __init__(self, parts: Components) -> None:
+        self.parts = parts
+        self.ws = parts.workspace
+        self.actions = parts.actions
+        self.interactivity = parts.interactivity
+        self.dispatcher = parts.dispatcher
+        self.slash_command = parts.config.slash_command
         self._feeds: set[asyncio.Queue[Change | None]] = set()
         self._sockets: set[web.WebSocketResponse] = set()
-        workspace.observe(self._broadcast)
+        self.ws.observe(self._broadcast)
 
     def routes(self) -> list[web.RouteDef]:
         """The page's routes (static files are added by the server)."""
@@ -54,6 +49,9 @@ class Page:
             web.get("/ui/messages", self.messages),
             web.get("/ui/thread", self.thread),
             web.get("/ui/deliveries", self.deliveries),
+            web.get("/ui/home", self.home),
+            web.get("/ui/modal", self.modal),
+            web.get("/ui/assistant", self.assistant),
             web.get("/ui/live", self.live),
             web.post("/ui/{action}", self.act),
         ]
@@ -72,11 +70,20 @@ class Page:
 
     async def bootstrap(self, request: web.Request) -> web.Response:
         """Who and what is in the workspace."""
-        ws = self.ws
+        ws, config = self.ws, self.parts.config
+        app = {
+            "home_tab": config.home_tab,
+            "assistant": config.assistant,
+            "message_shortcuts": [
+                {"callback_id": s.callback_id, "name": s.name, "description": s.description}
+                for s in config.message_shortcuts
+            ],
+        }
         return web.json_response(
             {
                 "team": {"id": ws.team_id, "name": ws.team_name},
                 "bot": {"user_id": ws.app.bot_user_id, "bot_id": ws.app.bot_id},
+                "app": app,
                 "slash_command": self.slash_command,
                 "users": [
                     {
@@ -152,14 +159,61 @@ class Page:
             {"transport": self.dispatcher.describe(), "deliveries": rows[::-1]}
         )
 
-    async def act(self, request: web.Request) -> web.Response:
-        """POST /ui/{post,command,click,edit,delete,react} as the chosen user."""
-        body: dict[str, Any] = await request.json()
+    async def home(self, request: web.Request) -> web.Response:
+        """The viewer's Home tab as last published (null before the first publish)."""
+        view = self.parts.views.home_of(request.query.get("as", ""))
+        return web.json_response({"view": self.parts.views.to_json(view) if view else None})
+
+    async def modal(self, request: web.Request) -> web.Response:
+        """The modal the viewer sees now, with any errors shown under its inputs."""
+        view = self.parts.views.top_modal(request.query.get("as", ""))
+        if view is None:
+            return web.json_response({"view": None, "errors": {}})
+        return web.json_response({"view": self.parts.views.to_json(view), "errors": view.errors})
+
+    async def assistant(self, request: web.Request) -> web.Response:
+        """An assistant thread: its title, suggested prompts, messages and status."""
+        panel = self.parts.assistant
         try:
-            result = self._do(request.match_info["action"], body)
+            thread = panel.find(request.query["channel"], request.query["ts"])
+        except (ActionError, KeyError) as exc:
+            return web.json_response({"ok": False, "error": str(exc)}, status=404)
+        messages = [self.ws.to_json(m) for m in self.ws.thread(thread.channel, thread.thread_ts)]
+        status = self.ws.statuses.get((thread.channel, thread.thread_ts), "")
+        return web.json_response(
+            {**panel.to_json(thread), "messages": messages[1:], "status": status}
+        )
+
+    async def act(self, request: web.Request) -> web.Response:
+        """POST /ui/{action} as the chosen user: post, command, click, shortcut, submit, …"""
+        body: dict[str, Any] = await request.json()
+        action = request.match_info["action"]
+        try:
+            if action == "view_submit":
+                result = await self._submit(body)
+            else:
+                result = self._do(action, body) if "channel" in body else self._do_app(action, body)
         except (ActionError, LocalSlackError, KeyError) as exc:
             return web.json_response({"ok": False, "error": str(exc)}, status=400)
         return web.json_response({"ok": True, **result})
+
+    async def _submit(self, b: dict[str, Any]) -> Json:
+        shown = await self.parts.surfaces.submit(b["as"], b["view_id"], b.get("values") or {})
+        return {"open": shown is not None}
+
+    def _do_app(self, action: str, b: dict[str, Any]) -> Json:
+        """Deeds on the app's surfaces that happen outside a channel."""
+        user, surfaces = b["as"], self.parts.surfaces
+        if action == "home_opened":
+            surfaces.open_home(user, b.get("tab", "home"))
+            return {}
+        if action == "view_click":
+            delivery = surfaces.click(user, b["view_id"], b["action_id"], b.get("block_id"))
+            return {"delivery": delivery.id}
+        if action == "view_close":
+            surfaces.close(user, b["view_id"])
+            return {}
+        raise ActionError(f"unknown action {action!r}")
 
     def _do(self, action: str, b: dict[str, Any]) -> Json:
         user, channel = b["as"], b["channel"]
@@ -181,6 +235,22 @@ class Page:
         if action == "react":
             self.actions.react(user, channel, b["ts"], b["name"], bool(b.get("add", True)))
             return {}
+        return self._do_panel(action, b)
+
+    def _do_panel(self, action: str, b: dict[str, Any]) -> Json:
+        """Message shortcuts and the assistant panel (they name a channel too)."""
+        user, channel, panel = b["as"], b["channel"], self.parts.assistant
+        if action == "shortcut":
+            delivery = self.parts.surfaces.shortcut(user, channel, b["ts"], b["callback_id"])
+            return {"delivery": delivery.id}
+        if action == "assistant_open":
+            return panel.to_json(panel.open(user, channel))
+        if action == "assistant_context":
+            panel.look_at(panel.find(b["thread_channel"], b["thread_ts"]), channel)
+            return {}
+        if action == "assistant_prompt":
+            thread = panel.find(channel, b["ts"])
+            return {"ts": panel.pick(thread, int(b["index"]))}
         raise ActionError(f"unknown action {action!r}")
 
     # ----- live feed ---------------------------------------------------------------------

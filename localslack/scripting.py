@@ -26,13 +26,15 @@ from .ids import ts_key
 from .models import Json, Message
 from .outage import Mode as OutageMode
 from .ratelimit import RateLimitHit
+from .scripting_surfaces import SurfaceVerbs
 from .server import Components
 from .state import Workspace
 from .webapi import Hold
 
 
-class LocalSlack:
-    """One running fake Slack: server, workspace, deliveries, and the scripting verbs."""
+class LocalSlack(SurfaceVerbs):
+    """One running fake Slack: server, workspace, deliveries, and the scripting verbs (those of
+    Home tabs, modals, shortcuts and the assistant panel are in ``scripting_surfaces.py``)."""
 
     def __init__(
         self, config: LocalSlackConfig | None = None, workspace: Workspace | None = None

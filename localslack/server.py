@@ -1,7 +1,8 @@
 """Wiring: build every part of the fake Slack once and mount it on one aiohttp application.
 
 Routes, all on one port:
-- ``/api/<method>``: the Web API (``webapi.py``, ``api_chat.py``, ``api_read.py``, ``files.py``)
+- ``/api/<method>``: the Web API (``webapi.py``, ``api_chat.py``, ``api_read.py``, ``files.py``,
+  ``api_views.py``, ``assistant.py``)
 - ``/link/``: Socket Mode WebSocket (``socket_mode.py``)
 - ``/hooks/{actions|commands}/{team}/{key}``: response_url (``interactivity.py``)
 - ``/upload/v1/{file}/{key}`` and ``/files/{file}/...``: upload bytes in, bytes out
@@ -18,6 +19,8 @@ from aiohttp import web
 from .actions import Actions
 from .api_chat import ChatMethods
 from .api_read import ReadMethods
+from .api_views import ViewMethods
+from .assistant import AssistantPanel
 from .config import LocalSlackConfig
 from .delivery import Dispatcher
 from .events import EventSource
@@ -28,6 +31,8 @@ from .page import Page
 from .ratelimit import RateLimiter
 from .socket_mode import SocketModeHub
 from .state import Workspace
+from .surfaces import Surfaces
+from .views import Views
 from .webapi import ApiCall, Method, WebApi
 
 
@@ -43,7 +48,14 @@ class Components:
         self.limiter = RateLimiter(config.rate_limits, config.rate_limits_enabled)
         self.events = EventSource(workspace, config, self.dispatcher)
         self.actions = Actions(workspace, self.events)
-        self.interactivity = Interactivity(workspace, config, self.dispatcher, self.actions)
+        self.views = Views(workspace, config.trigger_ttl)
+        self.interactivity = Interactivity(
+            workspace, config, self.dispatcher, self.actions, self.views
+        )
+        self.assistant = AssistantPanel(workspace, self.events, self.actions)
+        self.surfaces = Surfaces(
+            workspace, config, self.dispatcher, self.events, self.interactivity, self.views
+        )
         self.socket_mode = SocketModeHub(config, self.dispatcher, workspace.app.app_id)
         self.webapi = WebApi(workspace, self.limiter)
         chat = ChatMethods(workspace, self.actions)
@@ -51,10 +63,10 @@ class Components:
         self.webapi.register(chat.table())
         self.webapi.register(ReadMethods(workspace).table())
         self.webapi.register(self.files.table())
+        self.webapi.register(ViewMethods(workspace, self.views).table())
+        self.webapi.register(self.assistant.table())
         self.webapi.register({"apps.connections.open": Method(self._open_connection, "app")})
-        self.page = Page(
-            workspace, self.actions, self.interactivity, self.dispatcher, config.slash_command
-        )
+        self.page = Page(self)
 
     async def _open_connection(self, call: ApiCall) -> Json:
         """apps.connections.open: a fresh Socket Mode URL (app-level token only).

@@ -5,7 +5,7 @@ Slack's contract, as the hub keeps it:
   it is ``ws://127.0.0.1:PORT/link/?ticket=…``. On connect the server sends ``hello``.
 - Each envelope (``events_api``, ``interactive``, ``slash_commands``) goes to one live
   connection, round-robin, and must be acked with ``{"envelope_id": …}`` (plus ``payload``
-  for a slash command's answer) within the ack timeout.
+  for a slash command's answer or a view submission's response_action) within the ack timeout.
 - An events_api envelope that is not acked in time is sent again with ``retry_attempt``
   incremented and ``retry_reason: "timeout"``, after the configured delays; an envelope whose
   connection closed before the ack is sent again on another connection at once, whatever
@@ -245,7 +245,7 @@ class SocketModeHub:
             "envelope_id": ident,
             "payload": env.delivery.payload,
             "type": kind,
-            "accepts_response_payload": kind == "slash_commands",
+            "accepts_response_payload": kind in ("slash_commands", "interactive"),
         }
         if kind == "events_api":
             message["retry_attempt"] = env.retry_attempt

@@ -6,8 +6,9 @@ Run by hand when the method list changes::
 
 The server never reads the spec itself (it is not shipped with the package): it reads the
 small JSON file this script writes. Methods newer than the spec (Socket Mode, the external
-file upload, the assistant API) are described in ``EXTRA_METHODS`` from slack_sdk's client
-signatures, and a few arguments Slack added later (``metadata``) in ``EXTRA_ARGS``.
+file upload, the assistant API: setStatus, setSuggestedPrompts, setTitle) are described in
+``EXTRA_METHODS`` from slack_sdk's client signatures and Slack's method pages, and a few
+arguments Slack added later (``metadata``) in ``EXTRA_ARGS``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ METHODS = (
     "usergroups.users.list",
     "reactions.add",
     "reactions.remove",
+    "views.publish",
+    "views.open",
+    "views.push",
+    "views.update",
 )
 
 EXTRA_ARGS: dict[str, dict[str, str]] = {
@@ -63,6 +68,19 @@ EXTRA_METHODS: dict[str, dict[str, Any]] = {
         },
     },
     "apps.connections.open": {"required": [], "args": {}},
+    "assistant.threads.setSuggestedPrompts": {
+        "required": ["channel_id", "prompts"],
+        "args": {
+            "channel_id": "string",
+            "thread_ts": "string",
+            "prompts": "array",
+            "title": "string",
+        },
+    },
+    "assistant.threads.setTitle": {
+        "required": ["channel_id", "thread_ts", "title"],
+        "args": {"channel_id": "string", "thread_ts": "string", "title": "string"},
+    },
     "assistant.threads.setStatus": {
         "required": ["channel_id", "thread_ts", "status"],
         "args": {

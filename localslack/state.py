@@ -316,6 +316,10 @@ class Workspace:
             "usergroups": {g.handle: g.id for g in self.usergroups.values()},
         }
 
+    def emit(self, change: Change) -> None:
+        """Tell the page and waiters about a change kept outside this class (views, panels)."""
+        self._emit(change)
+
     def _emit(self, change: Change) -> None:
         for observer in list(self._observers):
             observer(change)

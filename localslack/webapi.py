@@ -29,7 +29,7 @@ from .state import Workspace
 log = logging.getLogger(__name__)
 
 TokenKind = Literal["bot", "app"]
-JSON_ARGS = ("blocks", "metadata", "attachments", "files", "loading_messages")
+JSON_ARGS = ("blocks", "metadata", "attachments", "files", "loading_messages", "view", "prompts")
 BOT_SCOPES = (
     "app_mentions:read,channels:history,channels:read,chat:write,commands,files:write,"
     "files:read,groups:history,im:history,im:read,reactions:read,reactions:write,usergroups:read,"

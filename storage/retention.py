@@ -2,7 +2,8 @@
 
 A thread is purged when its last activity is older than the cutoff; its messages go with it.
 Processed inbox rows and posted outbox rows carry message text too, so they follow the same
-cutoff. Tickets, incidents, approvals and the audit log are business records and are kept.
+cutoff, and so do assistant threads (their titles are made from the first message). Tickets,
+incidents, approvals and the audit log are business records and are kept.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from sqlalchemy import delete
 from sqlmodel import col, select
 
 from storage.database import Database
-from storage.tables import InboxEvent, Message, OutboxMessage, Thread
+from storage.tables import AssistantThread, InboxEvent, Message, OutboxMessage, Thread
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class Purged:
     messages: int
     inbox_events: int
     outbox_messages: int
+    assistant_threads: int = 0
 
 
 async def purge_older_than(db: Database, cutoff: datetime) -> Purged:
@@ -44,4 +46,9 @@ async def purge_older_than(db: Database, cutoff: datetime) -> Purged:
                 col(OutboxMessage.created_at) < cutoff,
             )
         )
-    return Purged(threads.rowcount, messages.rowcount, inbox.rowcount, outbox.rowcount)
+        assistant = await session.exec(
+            delete(AssistantThread).where(col(AssistantThread.created_at) < cutoff)
+        )
+    return Purged(
+        threads.rowcount, messages.rowcount, inbox.rowcount, outbox.rowcount, assistant.rowcount
+    )

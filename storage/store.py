@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from storage.activity import Activity
 from storage.approvals import Approvals
 from storage.audit import Audit
 from storage.corrections import Corrections
@@ -16,6 +17,7 @@ from storage.outbox import Outbox
 from storage.records import Incidents, Tickets
 from storage.reports import Reports
 from storage.spend import Spending
+from storage.surfaces import AssistantThreads, HomeViews
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,9 @@ class Store:
     reports: Reports
     spending: Spending
     corrections: Corrections
+    activity: Activity
+    home_views: HomeViews
+    assistant_threads: AssistantThreads
 
     @classmethod
     def over(cls, db: Database) -> Store:
@@ -50,6 +55,9 @@ class Store:
             reports=Reports(db),
             spending=Spending(db),
             corrections=Corrections(db),
+            activity=Activity(db),
+            home_views=HomeViews(db),
+            assistant_threads=AssistantThreads(db),
         )
 
     async def close(self) -> None:

@@ -363,3 +363,37 @@ class Correction(SQLModel, table=True):
     to_route: str = Field(max_length=32)
     corrected_by: str = Field(max_length=32)
     created_at: datetime = _when()
+
+
+class AssistantThread(SQLModel, table=True):
+    """A thread of the assistant panel (Slack's split view): whose it is, what they were looking
+    at when they opened it, and its title, set once (a compare-and-set on `titled_at`)."""
+
+    __tablename__ = "assistant_threads"
+    __table_args__ = (
+        UniqueConstraint("channel", "thread_ts", name="uq_assistant_thread"),
+        Index("ix_assistant_threads_created_at", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(default="", max_length=32)
+    channel: str = Field(max_length=32)
+    thread_ts: str = Field(max_length=32)
+    user_id: str = Field(max_length=32)
+    context_channel: str | None = Field(default=None, max_length=32)
+    title: str | None = _text(nullable=True, default=None)
+    titled_at: datetime | None = _when(nullable=True)
+    created_at: datetime = _when()
+
+
+class HomeView(SQLModel, table=True):
+    """Someone opened the app's Home tab. Whose Home to refresh when what it shows changes, and
+    when it was last published: a refresh claims `published_at` by compare-and-set, so every
+    replica together publishes a person's Home at most once per interval."""
+
+    __tablename__ = "home_views"
+
+    user_id: str = Field(primary_key=True, max_length=32)
+    team_id: str = Field(default="", max_length=32)
+    opened_at: datetime = _when()
+    published_at: datetime | None = _when(nullable=True)

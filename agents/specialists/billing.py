@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field, model_validator
 
-from agents.agent import Agent
+from agents.agent import Agent, SuggestedPrompt
 from agents.connectors import ConnectorError
 from agents.connectors.billing import (
     AmbiguousCustomerError,
@@ -68,6 +68,9 @@ You answer questions about customers, invoices, payments, refunds and credits.
   account e-mail.
 - Reply in Slack mrkdwn: short, concrete, *bold* for key figures, bullets with •."""
 
+SUGGESTION = SuggestedPrompt(
+    "Explain a charge", "Why was invoice INV-1024 charged after we cancelled?"
+)
 DESCRIPTION = (
     "Billing: invoices, charges, payments, failed cards, refunds and credits (refunds over the "
     "limit need approval)."
@@ -466,6 +469,7 @@ def build_billing(
         tools=tools.tools(),
         policy=policy,
         model=model,
+        suggestion=SUGGESTION,
     )
 
 

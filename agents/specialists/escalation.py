@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from agents.agent import Agent
+from agents.agent import Agent, SuggestedPrompt
 from agents.connectors import ConnectorError
 from agents.connectors.paging import Pager, Severity
 from agents.errors import ToolError
@@ -48,6 +48,9 @@ on-call, or a customer or colleague who asks for a person or a manager.
   broken for many, or security; SEV3 limited impact.
 - Reply in Slack mrkdwn: short, concrete, bullets with •."""
 
+SUGGESTION = SuggestedPrompt(
+    "Talk to a person", "I want to talk to a human about a problem with my account."
+)
 DESCRIPTION = (
     "Escalation: outages and incidents, paging on-call, security problems, and requests for a "
     "human or a manager; summarises the thread for whoever picks it up."
@@ -237,6 +240,7 @@ def build_escalation(
         tools=tools.tools(),
         policy=policy,
         model=model,
+        suggestion=SUGGESTION,
     )
 
 

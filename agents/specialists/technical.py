@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agents.agent import Agent
+from agents.agent import Agent, SuggestedPrompt
 from agents.connectors.status import ServiceStatus, StatusChecker, UnknownServiceError
 from agents.errors import ToolError
 from agents.offline import OfflineRequest, OfflineStep, ToolResult
@@ -47,6 +47,9 @@ sign-in and SSO, the API and rate limits, webhooks, the dashboard, the mobile ap
   result says so.
 - Reply in Slack mrkdwn: short, concrete, steps as bullets with •."""
 
+SUGGESTION = SuggestedPrompt(
+    "Fix an SSO login", "Our SSO login fails with invalid_grant since this morning"
+)
 DESCRIPTION = (
     "Technical: login and SSO, API errors and rate limits, webhooks, dashboard, mobile app, "
     "exports; answers from the runbooks and live health checks."
@@ -236,6 +239,7 @@ def build_technical(
         tools=TechnicalTools(knowledge, status).tools(),
         policy=policy,
         model=model,
+        suggestion=SUGGESTION,
     )
 
 

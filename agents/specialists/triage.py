@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agents.agent import Agent
+from agents.agent import Agent, SuggestedPrompt
 from agents.offline import OfflineRequest, OfflineStep
 from agents.specialists.extract import (
     Category,
@@ -47,6 +47,7 @@ requests in Slack that no other specialist has picked up.
   which the system handles.
 - Reply in Slack mrkdwn: short and warm, bullets with •."""
 
+SUGGESTION = SuggestedPrompt("What can you do?", "Hi! What can you help me with?")
 DESCRIPTION = (
     "Triage: first contact for new or unclear requests; asks for missing details, classifies, "
     "and opens a ticket."
@@ -153,6 +154,7 @@ def build_triage(store: Store, *, model: str | None = None) -> Agent:
         tools=TriageTools(store).tools(),
         policy=policy,
         model=model,
+        suggestion=SUGGESTION,
     )
 
 

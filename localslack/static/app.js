@@ -1,9 +1,11 @@
 // The localslack page: pick a demo user, read and write in channels, DMs and threads,
-// click Block Kit buttons, run /switchboard. Live updates come over /ui/live; on each note we
+// click Block Kit buttons, run /switchboard; the app's Home tab, assistant panel, message
+// shortcuts and modals are in surfaces.js. Live updates come over /ui/live; on each note we
 // re-fetch what is on screen, so ephemeral messages stay private to their user.
 
 import { escapeHtml, renderMrkdwn } from "./mrkdwn.js";
 import { handlers, renderList } from "./render.js";
+import { leaveApp, lookingAt, onSurfaceChange, renderApps, viewerChanged, wireSurfaces } from "./surfaces.js";
 import { $, api, state, toast } from "./util.js";
 
 // ----- sidebar -----------------------------------------------------------------------
@@ -31,6 +33,7 @@ function renderSidebar() {
     li.innerHTML = `<span>@${escapeHtml(group.handle)}</span> <span class="muted">${escapeHtml(names)}</span>`;
     groups.appendChild(li);
   }
+  renderApps();
 }
 
 function fillNav(list, channels, label, note) {
@@ -64,14 +67,16 @@ async function loadThread(forceBottom = false) {
   status.innerHTML = data.status ? `<span class="dots"></span> switchboard ${escapeHtml(data.status)}` : "";
 }
 
-function openChannel(id) {
+function openChannel(id, opts = {}) {
+  leaveApp(opts.keepApp);
+  lookingAt(id);
   state.channel = id;
   state.unread[id] = 0;
   localStorage.setItem("localslack.channel", id);
   const channel = state.dir.channels[id];
   const isDm = channel.kind === "im";
   const botIn = channel.members.includes(state.boot.bot.user_id);
-  $("channel-title").textContent = isDm ? "switchboard (DM)" : `# ${channel.name}`;
+  $("channel-title").textContent = opts.keepApp ? "switchboard" : isDm ? "switchboard (DM)" : `# ${channel.name}`;
   $("channel-purpose").textContent = isDm ? "Direct messages with the bot" : `${channel.purpose || ""}${botIn ? "" : " · the bot is not in this channel"}`;
   $("composer-input").placeholder = isDm ? "Message switchboard" : `Message #${channel.name}`;
   renderSidebar();
@@ -217,6 +222,7 @@ function onChange(note) {
     state.unread[note.channel] = (state.unread[note.channel] || 0) + 1;
     renderSidebar();
   }
+  onSurfaceChange(note);
   pending = pending || { channel: false, thread: false };
   if (note.channel === state.channel) pending.channel = true;
   if (state.thread && note.channel === state.thread.channel && (note.thread_ts === state.thread.ts || note.ts === state.thread.ts)) pending.thread = true;
@@ -254,8 +260,10 @@ async function start() {
     localStorage.setItem("localslack.viewer", state.me);
     const channel = state.dir.channels[state.channel];
     if (channel.kind === "im") state.channel = boot.channels.find((c) => c.kind === "im" && c.im_user === state.me).id;
+    const inApp = state.view === "app";
     openChannel(state.channel);
     loadThread().catch(() => {});
+    viewerChanged(inApp);
   });
   $("close-thread").addEventListener("click", () => {
     state.thread = null;
@@ -266,6 +274,7 @@ async function start() {
     loadDeliveries().catch((e) => toast(e.message));
   });
   $("close-deliveries").addEventListener("click", () => $("delivery-panel").classList.add("hidden"));
+  wireSurfaces({ openChannel, confirm: showConfirm });
   wireComposer($("composer"), $("composer-input"), () => null);
   wireComposer($("thread-composer"), $("thread-input"), () => state.thread && state.thread.ts);
   openChannel(state.channel);

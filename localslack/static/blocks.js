@@ -1,6 +1,7 @@
 // Block Kit to DOM: section (text, fields, accessory), header, context, divider, image,
-// actions (buttons with style and confirm), rich_text, markdown, file. Unknown blocks and
-// elements show as a labelled placeholder, so nothing silently disappears.
+// actions (buttons with style and confirm), input (plain_text_input), rich_text, markdown,
+// file. Unknown blocks and elements show as a labelled placeholder, so nothing silently
+// disappears.
 
 import { emojiFor, escapeHtml, renderMrkdwn, renderPlain, renderTextObject } from "./mrkdwn.js";
 
@@ -113,8 +114,38 @@ function renderSection(block, ctx) {
   return node;
 }
 
+// An input block: its label, a text field named by block_id/action_id, and any error.
+function renderInput(block, ctx) {
+  const node = el("div", "block input");
+  const id = `input-${block.block_id}`;
+  const label = el("label", "input-label", renderPlain(block.label?.text));
+  label.htmlFor = id;
+  node.appendChild(label);
+  const element = block.element || {};
+  if (element.type !== "plain_text_input") {
+    node.appendChild(el("span", "element-placeholder", escapeHtml(element.type || "input")));
+    return node;
+  }
+  const field = document.createElement(element.multiline ? "textarea" : "input");
+  field.id = id;
+  field.className = "input-field";
+  field.dataset.blockId = block.block_id;
+  field.dataset.actionId = element.action_id || "";
+  field.maxLength = element.max_length || 3000;
+  field.placeholder = element.placeholder?.text || "";
+  field.value = element.initial_value || "";
+  if (element.multiline) field.rows = 3;
+  node.appendChild(field);
+  if (block.hint) node.appendChild(el("div", "input-hint", renderPlain(block.hint.text)));
+  const error = ctx.errors && ctx.errors[block.block_id];
+  if (error) node.appendChild(el("div", "field-error", escapeHtml(error)));
+  return node;
+}
+
 function renderBlock(block, ctx) {
   switch (block.type) {
+    case "input":
+      return renderInput(block, ctx);
     case "section":
       return renderSection(block, ctx);
     case "header":

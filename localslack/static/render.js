@@ -1,4 +1,5 @@
-// Rendering messages: author, text or blocks, files, reactions, thread summary, status.
+// Rendering messages: author, text or blocks, files, reactions, thread summary, status, and
+// the hover bar (reactions, thread, edit, and the app's message shortcuts).
 // What a click does is passed in as `handlers`, so this module only draws.
 
 import { renderBlocks } from "./blocks.js";
@@ -7,6 +8,7 @@ import { QUICK_REACTIONS, initials, state, time } from "./util.js";
 
 export const handlers = {
   clickAction: async () => {},
+  shortcut: async () => {},
   react: async () => {},
   openThread: () => {},
   editMessage: async () => {},
@@ -100,7 +102,36 @@ function hoverActions(channel, msg, where) {
     add("✏️", "Edit", () => handlers.editMessage(channel, msg));
     add("🗑", "Delete", () => handlers.deleteMessage(channel, msg));
   }
+  const shortcuts = state.boot?.app?.message_shortcuts || [];
+  if (shortcuts.length) add("⋮", "More actions", (ev) => openMenu(ev.currentTarget, channel, msg, shortcuts));
   return bar;
+}
+
+// The message's "More actions" menu: the app's message shortcuts, as Slack lists them.
+function openMenu(anchor, channel, msg, shortcuts) {
+  closeMenus();
+  const menu = document.createElement("div");
+  menu.className = "menu";
+  menu.dataset.testid = "message-menu";
+  menu.innerHTML = '<div class="menu-heading">switchboard</div>';
+  for (const shortcut of shortcuts) {
+    const item = document.createElement("button");
+    item.type = "button";
+    item.className = "menu-item";
+    item.textContent = shortcut.name;
+    item.title = shortcut.description || shortcut.name;
+    item.addEventListener("click", () => {
+      closeMenus();
+      handlers.shortcut(channel, msg, shortcut);
+    });
+    menu.appendChild(item);
+  }
+  anchor.closest(".message").appendChild(menu);
+  setTimeout(() => document.addEventListener("click", closeMenus, { once: true }), 0);
+}
+
+function closeMenus() {
+  for (const menu of document.querySelectorAll(".menu")) menu.remove();
 }
 
 export function renderList(container, messages, where, statuses) {

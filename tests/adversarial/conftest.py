@@ -121,10 +121,15 @@ class World:
     async def click(
         self, user: str, thread_ts: str, action: str = "approval_approve", *, decided: bool = True
     ) -> None:
-        """Click the thread's one card; with `decided`, wait until it shows a decision."""
+        """Click the thread's one card; with `decided`, wait until it shows a decision.
+
+        Reject asks for a reason in a modal: with `decided`, the reason is given."""
         [card] = self.cards(thread_ts) or [None]
         assert card is not None, "no card to click"
         await self.slack.click(user, "support", card["ts"], action)
+        if decided and action == "approval_reject":
+            modal = await self.slack.wait_for_modal(user, within=10)
+            await self.slack.submit_view(user, modal["id"], {"reason": {"reason_text": "No."}})
         if decided:
             await self.slack.wait_for(
                 lambda: None if self.cards(thread_ts) else True, within=20, what="a decision"

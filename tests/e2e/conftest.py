@@ -4,13 +4,14 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from localslack import LocalSlack, LocalSlackConfig
+from bot.manifest import manifest
+from localslack import LocalSlack, LocalSlackConfig, config_from_manifest
 
 
 @pytest.fixture
 async def slack() -> AsyncIterator[LocalSlack]:
-    """A fresh local workspace on a free port, Slack's pacing on, quick retries."""
-    async with LocalSlack(
-        LocalSlackConfig(ack_timeout=3.0, retry_delays=(0.0, 0.5, 0.5))
-    ) as workspace:
+    """A fresh local workspace on a free port, Slack's pacing on, quick retries; it delivers
+    and shows what the app's manifest declares, as Slack would."""
+    config = LocalSlackConfig(ack_timeout=3.0, retry_delays=(0.0, 0.5, 0.5))
+    async with LocalSlack(config_from_manifest(manifest(), config)) as workspace:
         yield workspace
