@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field, model_validator
 
-from agents.agent import Agent
+from agents.agent import IN_THEIR_LANGUAGE, Agent
 from agents.connectors import ConnectorError
 from agents.connectors.billing import (
     AmbiguousCustomerError,
@@ -462,7 +462,7 @@ def build_billing(
     return Agent(
         name="billing",
         description=DESCRIPTION,
-        instructions=INSTRUCTIONS,
+        instructions=f"{INSTRUCTIONS}\n{IN_THEIR_LANGUAGE}",
         tools=tools.tools(),
         policy=policy,
         model=model,
