@@ -202,7 +202,9 @@ class LLM:
                     and attempt < self.settings.retries
                     and wait + MIN_CALL < self._time_left(budget)
                 ):
-                    log.info("llm.retry", model=model, kind=failure.kind, wait=wait)
+                    log.info(
+                        "llm.retry", model=model, kind=failure.kind, error=failure.error, wait=wait
+                    )
                     await self.sleep(wait)
                     budget.lost += wait
                     continue
