@@ -19,8 +19,9 @@ _unpriced: set[str] = set()
 
 def cost_of(model: str, response: Any) -> float:
     """The US dollars litellm's price list gives for `response` (0.0 when it has no price)."""
-    if model.startswith("offline/"):
-        return 0.0
+    provider = model.split("/", 1)[0]
+    if any(entry["provider"] == provider for entry in litellm.custom_provider_map):
+        return 0.0  # a model of this process (the offline model): nothing to pay
     hidden = getattr(response, "_hidden_params", None) or {}
     known = hidden.get("response_cost")
     if isinstance(known, int | float):

@@ -8,7 +8,8 @@ or sits behind an open breaker, the offline model answers and the completion say
 Given a `Listener`, a provider's answer is streamed (asking for usage in the stream, as OpenAI
 requires for it to be counted) and its text handed on as it arrives; a stream that stalls
 longer than a call's limit, or breaks, fails like any call, and the listener is told to forget
-what that attempt said (`restart`). The offline model answers whole: it has nothing to stream.
+what that attempt said (`restart`). The offline model (like any custom provider registered in
+this process) answers whole: it has nothing to stream.
 
 Time comes from the turn's budget (`agents.budget`): each call's timeout is what the turn has
 left, failures and the pauses between retries are charged to it, and a model that failed once
@@ -259,11 +260,18 @@ class LLM:
             kwargs["tools"] = list(tools)
         if response_format is not None:
             kwargs["response_format"] = response_format
-        if listener is not None and not model.startswith(OFFLINE_PREFIX):
+        if listener is not None and _streams(model):
             return await _streamed(model, list(messages), kwargs, limit, listener)
         async with asyncio.timeout(limit):
             response = await litellm.acompletion(model=model, messages=list(messages), **kwargs)
         return _completion_of(model, response)
+
+
+def _streams(model: str) -> bool:
+    """Providers stream; custom providers registered with litellm in this process (the offline
+    model, and any in-process model like it) answer whole: they have nothing to stream."""
+    provider = model.split("/", 1)[0]
+    return not any(entry["provider"] == provider for entry in litellm.custom_provider_map)
 
 
 async def _streamed(
