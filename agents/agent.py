@@ -8,6 +8,14 @@ from typing import Any
 from agents.offline import OfflinePolicy, install_policy
 from agents.tool import Tool
 
+# Every specialist's prompt ends with this: people write in their own language, and a real
+# model can answer in it (the offline model's replies are English templates, and say so).
+IN_THEIR_LANGUAGE = (
+    "- Answer in the language the user wrote their message in (Spanish to Spanish, German to "
+    "German), whatever the language of the tools' results; keep ids, invoice numbers and "
+    "amounts exactly as the tools return them."
+)
+
 
 @dataclass(frozen=True)
 class SuggestedPrompt:

@@ -5,6 +5,12 @@ Every model call in the product goes through `LLM.complete`. A model string pick
 model), so the agent loop is the same code whichever answers. When every configured model fails
 or sits behind an open breaker, the offline model answers and the completion says it degraded.
 
+Given a `Listener`, a provider's answer is streamed (asking for usage in the stream, as OpenAI
+requires for it to be counted) and its text handed on as it arrives; a stream that stalls
+longer than a call's limit, or breaks, fails like any call, and the listener is told to forget
+what that attempt said (`restart`). The offline model (like any custom provider registered in
+this process) answers whole: it has nothing to stream.
+
 Time comes from the turn's budget (`agents.budget`): each call's timeout is what the turn has
 left, failures and the pauses between retries are charged to it, and a model that failed once
 in a turn is skipped for the rest of it, so a provider that is down in any way costs a turn at
@@ -16,14 +22,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 
 import litellm
 import structlog
 
 from agents.breaker import Breakers
 from agents.budget import TurnBudget, current_budget
+from agents.cost import cost_of
 from agents.errors import LLMUnavailable
 from agents.provider_errors import ProviderFailure, classify, fix_for
 
@@ -32,6 +39,15 @@ litellm.suppress_debug_info = True  # no "Give Feedback" banners on stdout
 
 OFFLINE_PREFIX = "offline/"
 MIN_CALL = 0.05  # seconds; a call given less time than this is not worth starting
+
+
+class Listener(Protocol):
+    """Who hears a streamed answer's text as it arrives (the turn's vetted stream)."""
+
+    async def delta(self, text: str) -> None: ...
+
+    async def restart(self) -> None:
+        """The attempt whose text you heard failed; another answer follows from the start."""
 
 
 class _GaveUp(Exception):  # noqa: N818  (internal: this model will not answer this turn)
@@ -66,6 +82,7 @@ class Completion:
     model: str
     usage: Usage
     degraded: bool = False
+    streamed: bool = False  # its text already went to the listener as it arrived
 
     def as_message(self) -> dict[str, Any]:
         """The assistant message to append to the transcript."""
@@ -113,8 +130,12 @@ class LLM:
         tools: Sequence[dict[str, Any]] | None = None,
         offline_model: str | None = None,
         response_format: dict[str, Any] | None = None,
+        listener: Listener | None = None,
     ) -> Completion:
-        """Ask `model`, then each fallback; the offline model last, marked degraded."""
+        """Ask `model`, then each fallback; the offline model last, marked degraded.
+
+        With a `listener`, providers stream and the listener hears their text as it comes.
+        """
         budget = current_budget() or TurnBudget(clock=self.clock)
         candidates = [model, *(m for m in self.settings.fallbacks if m != model)]
         for candidate in candidates:
@@ -126,13 +147,15 @@ class LLM:
             if not self.breakers[candidate].allow():
                 continue
             try:
-                return await self._ask(candidate, messages, tools, response_format, budget)
+                return await self._ask(
+                    candidate, messages, tools, response_format, budget, listener
+                )
             except _GaveUp:
                 budget.failed.add(candidate)
         if offline_model is None or offline_model in candidates:
             raise LLMUnavailable(f"no model answered (tried {', '.join(candidates)})")
         completion = await self._call(
-            offline_model, messages, tools, response_format, self.settings.timeout
+            offline_model, messages, tools, response_format, self.settings.timeout, None
         )
         return Completion(
             completion.content, completion.tool_calls, offline_model, completion.usage, True
@@ -153,6 +176,7 @@ class LLM:
         tools: Sequence[dict[str, Any]] | None,
         response_format: dict[str, Any] | None,
         budget: TurnBudget,
+        listener: Listener | None,
     ) -> Completion:
         """One model, with retries for the failures worth retrying, within the turn's budget."""
         breaker = self.breakers[model]
@@ -160,7 +184,7 @@ class LLM:
             started = self.clock()
             try:
                 completion = await self._call(
-                    model, messages, tools, response_format, self._time_left(budget)
+                    model, messages, tools, response_format, self._time_left(budget), listener
                 )
             except asyncio.CancelledError:  # the turn gave up waiting: that is a failure too
                 budget.lost += self.clock() - started
@@ -169,6 +193,8 @@ class LLM:
             except Exception as exc:
                 if model.startswith(OFFLINE_PREFIX):
                     raise  # our own code: a bug to see, not a provider to fall back from
+                if listener is not None:
+                    await listener.restart()  # what this attempt said is void
                 budget.lost += self.clock() - started
                 failure = classify(exc)
                 wait = max(self.settings.backoff * 2**attempt, failure.retry_after or 0.0)
@@ -177,7 +203,9 @@ class LLM:
                     and attempt < self.settings.retries
                     and wait + MIN_CALL < self._time_left(budget)
                 ):
-                    log.info("llm.retry", model=model, kind=failure.kind, wait=wait)
+                    log.info(
+                        "llm.retry", model=model, kind=failure.kind, error=failure.error, wait=wait
+                    )
                     await self.sleep(wait)
                     budget.lost += wait
                     continue
@@ -223,6 +251,7 @@ class LLM:
         tools: Sequence[dict[str, Any]] | None,
         response_format: dict[str, Any] | None,
         limit: float,
+        listener: Listener | None,
     ) -> Completion:
         # max_retries=0: the provider SDK's own retries would multiply every timeout; ours
         # are counted against the turn's budget instead.
@@ -231,9 +260,53 @@ class LLM:
             kwargs["tools"] = list(tools)
         if response_format is not None:
             kwargs["response_format"] = response_format
+        if listener is not None and _streams(model):
+            return await _streamed(model, list(messages), kwargs, limit, listener)
         async with asyncio.timeout(limit):
             response = await litellm.acompletion(model=model, messages=list(messages), **kwargs)
         return _completion_of(model, response)
+
+
+def _streams(model: str) -> bool:
+    """Providers stream; custom providers registered with litellm in this process (the offline
+    model, and any in-process model like it) answer whole: they have nothing to stream."""
+    provider = model.split("/", 1)[0]
+    return not any(entry["provider"] == provider for entry in litellm.custom_provider_map)
+
+
+async def _streamed(
+    model: str,
+    messages: list[dict[str, Any]],
+    kwargs: dict[str, Any],
+    limit: float,
+    listener: Listener,
+) -> Completion:
+    """Stream one answer: each chunk must come within `limit` of the one before (a stall is a
+    timeout); text goes to the listener as it arrives; the chunks make the whole completion."""
+    kwargs = {**kwargs, "stream": True, "stream_options": {"include_usage": True}}
+    chunks: list[Any] = []
+    loop = asyncio.get_running_loop()
+    async with asyncio.timeout(limit) as scope:
+        response = await litellm.acompletion(model=model, messages=messages, **kwargs)
+        async for chunk in response:
+            scope.reschedule(loop.time() + limit)
+            chunks.append(chunk)
+            text = _delta_text(chunk)
+            if text:
+                await listener.delta(text)
+    built = litellm.stream_chunk_builder(chunks, messages=messages)
+    if built is None:
+        raise litellm.exceptions.APIConnectionError(
+            "the stream ended before any answer", llm_provider=model.split("/")[0], model=model
+        )
+    completion = _completion_of(model, built)
+    return replace(completion, streamed=True)
+
+
+def _delta_text(chunk: Any) -> str:
+    choices = getattr(chunk, "choices", None) or []
+    delta = getattr(choices[0], "delta", None) if choices else None
+    return str(getattr(delta, "content", None) or "")
 
 
 def _completion_of(model: str, response: Any) -> Completion:
@@ -243,7 +316,6 @@ def _completion_of(model: str, response: Any) -> Completion:
         for c in (getattr(message, "tool_calls", None) or [])
     ]
     usage = getattr(response, "usage", None)
-    cost = (getattr(response, "_hidden_params", None) or {}).get("response_cost") or 0.0
     return Completion(
         content=message.content,
         tool_calls=calls,
@@ -251,6 +323,6 @@ def _completion_of(model: str, response: Any) -> Completion:
         usage=Usage(
             getattr(usage, "prompt_tokens", 0) or 0,
             getattr(usage, "completion_tokens", 0) or 0,
-            float(cost),
+            cost_of(model, response),
         ),
     )

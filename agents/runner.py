@@ -9,6 +9,10 @@ Approval limits apply to totals, not calls. A call that moves money (`Tool.expos
 unapproved only if the turn's, the account's and the requester's totals stay within its limit,
 reserved atomically through `SpendLimits` before it runs. Otherwise every risky call of that
 model step goes into one approval request, and approving it approves exactly that list.
+
+Given a `VettedStream`, the loop streams: the model's text goes through it as it arrives, and
+the loop tells it which effects the tools carried out and when approval was asked for, so it
+can judge each sentence against what has really happened by then.
 """
 
 from __future__ import annotations
@@ -23,10 +27,12 @@ from typing import Any, Literal
 import structlog
 from pydantic import BaseModel, Field, ValidationError
 
+from agents import doing
 from agents.agent import Agent
 from agents.errors import ToolError
 from agents.limits import Hold, MemoryLimits, SpendLimits, scopes, to_units
 from agents.llm import LLM, Completion, ToolCall, Usage
+from agents.reply_stream import VettedStream
 from agents.results import (
     AgentResult,
     ApprovalRequest,
@@ -100,6 +106,7 @@ class _Run:
     invalid_retries: set[str] = field(default_factory=set)
     step: int = 0
     pending_major: Decimal = Decimal(0)  # money in this turn's approval requests so far
+    stream: VettedStream | None = None
 
 
 @dataclass
@@ -135,6 +142,7 @@ class Runner:
         history: list[dict[str, Any]],
         *,
         handoff_targets: list[str] | None = None,
+        stream: VettedStream | None = None,
     ) -> AgentResult:
         """Answer `turn.text` given the thread's `history` (user and assistant messages)."""
         messages = [
@@ -142,7 +150,8 @@ class Runner:
             *history,
             {"role": "user", "content": turn.text},
         ]
-        return await self._loop(_Run(agent, turn, messages, handoff_targets or []))
+        run = _Run(agent, turn, messages, handoff_targets or [], stream=stream)
+        return await self._loop(run)
 
     async def resume(
         self,
@@ -233,7 +242,10 @@ class Runner:
                 run.messages,
                 tools=first if step == 0 else own,
                 offline_model=run.agent.offline_model,
+                listener=run.stream,
             )
+            if run.stream is not None:
+                await run.stream.step_done(completion.content, streamed=completion.streamed)
             run.usage += completion.usage
             run.degraded |= completion.degraded
             run.model = completion.model
@@ -283,6 +295,9 @@ class Runner:
         if priced and (gated or not await self._within_limits(run, priced)):
             gated = [*gated, *priced]
             priced = []
+        if run.stream is not None and (plain or priced):
+            first = [*plain, *priced][0]
+            await run.stream.status(doing.for_tool(first.call.name, first.raw))
         for item in [*plain, *priced]:
             await self._run_tool(run, item)
         if gated:
@@ -350,6 +365,9 @@ class Runner:
             return
         run.records.append(ToolCallRecord(call.id, call.name, item.raw, "ok", output=output))
         run.messages.append(_tool_message(call.id, output))
+        effect = item.tool.metadata.get("effect")
+        if run.stream is not None and effect:
+            run.stream.note_effect(str(effect))
 
     def _handoff(self, run: _Run, call: ToolCall, raw: dict[str, Any] | None) -> None:
         try:
@@ -403,6 +421,8 @@ class Runner:
             )
         if not calls:
             return
+        if run.stream is not None:
+            run.stream.note_pending()
         first = gated[0]
         rationale = (completion.content or "").strip() or str(
             first.arguments.model_dump().get("reason", "")

@@ -1,6 +1,7 @@
 """Switchboard against langgraph-supervisor and the OpenAI Agents SDK, on the same work.
 
 Run: .venv/bin/python bench/peers.py [--rounds 2] [--messages 300] [--no-memory] [--db-dir D]
+     .venv/bin/python bench/peers.py --model-speed [--messages 20] [--delay 0.4] [--tps 50]
 
 The work: four specialists with one tool each; 300 messages, a thread per message; each
 message goes to one specialist, which calls its tool once and answers. Every framework runs on
@@ -14,7 +15,16 @@ Persistence is compared like with like: Switchboard's SQLite store against LangG
 checkpointer and the SDK's SQLiteSession (file-backed); the peers' in-memory variants follow.
 Overhead is the wall time of a message, one at a time, minus the scripted model's own time.
 With --rounds N each process runs N times, interleaved, and the round with the lowest p50 is
-kept (the machine may be shared; the best round is the least disturbed).
+kept (the machine may be shared; the best round is the least disturbed). Like-for-like overhead
+also takes out each framework's own model layer (litellm for Switchboard, LangChain's chat model
+`ainvoke` for LangGraph, the `Model` for the Agents SDK), which the first figure leaves in ours.
+
+With --model-speed, every framework's model calls go through its normal client library to one
+local OpenAI-compatible server (bench/peers/_model_server.py) that answers after `--delay`
+seconds and produces `--tps` tokens a second; each message is asked one at a time, and the
+figures are the time to the first visible text (for Switchboard, the streamed message appearing
+in a local Slack workspace; for the peers, the first text token any of their models streams),
+the time to the complete reply, and the model calls and prompt tokens per message.
 """
 
 from __future__ import annotations
@@ -29,7 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +51,9 @@ REQUIREMENTS = BENCH / "requirements-peers.txt"
 HELDOUT = ROOT / "router" / "data" / "heldout.jsonl"
 TARGET_OVERHEAD = 3.0  # times lower than each persistent peer
 TARGET_CHARS = 0.5  # at most this share of langgraph-supervisor's prompt characters
+TARGET_LIKE = {"langgraph": 3.0, "openai-agents": 2.0}  # like-for-like overhead, times lower
+TARGET_SOONER = 0.30  # at model speed: the full reply this share sooner than the faster peer
+TARGET_LAG = 0.5  # seconds from the answer's first token to our first visible text
 
 
 @dataclass(frozen=True)
@@ -108,6 +121,11 @@ def p(values: list[float], q: float) -> float:
 
 def overheads(run: dict[str, Any]) -> list[float]:
     return [w - m for w, m in zip(run["wall_ms"], run["model_ms"], strict=True)]
+
+
+def like_for_like(run: dict[str, Any]) -> list[float]:
+    """Wall time minus the time inside the framework's own model layer."""
+    return [w - m for w, m in zip(run["wall_ms"], run["layer_ms"], strict=True)]
 
 
 def peers_python() -> Path:
@@ -180,7 +198,7 @@ def single_route_calls(run: dict[str, Any]) -> float:
 def row(outcome: Outcome) -> list[str]:
     peer, run = outcome.peer, outcome.best
     if run is None:
-        return [peer.framework, peer.persistence, "failed", *[""] * 7]
+        return [peer.framework, peer.persistence, "failed", *[""] * 8]
     n = run["messages"]
     over = overheads(run)
     return [
@@ -188,6 +206,7 @@ def row(outcome: Outcome) -> list[str]:
         peer.persistence,
         f"{p(over, 50):.2f}",
         f"{p(over, 99):.2f}",
+        f"{p(like_for_like(run), 50):.2f}",
         f"{n / run['concurrent_s']:.0f}",
         f"{run['model_calls'] / n:.2f}",
         f"{single_route_calls(run):.2f}",
@@ -202,6 +221,7 @@ HEADER = [
     "persistence",
     "overhead p50 ms",
     "p99 ms",
+    "like-for-like p50 ms",
     "msgs/s @{n}",
     "calls/msg",
     "single-route",
@@ -245,6 +265,12 @@ def targets(outcomes: dict[str, Outcome]) -> list[str]:
         lines.append(
             f"overhead vs {name} (sqlite): {ratio:.2f}x lower at p50, {ratio99:.2f}x at p99 "
             f"(target >= {TARGET_OVERHEAD:.0f}x): {verdict(ratio >= TARGET_OVERHEAD)}"
+        )
+        like = p(like_for_like(theirs), 50) / p(like_for_like(ours), 50)
+        lines.append(
+            f"like-for-like overhead (each model layer excluded) vs {name} (sqlite): "
+            f"{like:.2f}x lower at p50 (target >= {TARGET_LIKE[key]:.0f}x): "
+            f"{verdict(like >= TARGET_LIKE[key])}"
         )
         their_calls = single_route_calls(theirs)
         lines.append(
@@ -315,10 +341,123 @@ def notes(outcomes: dict[str, Outcome]) -> list[str]:
     return lines
 
 
+SPEED_PEERS = ("switchboard", "langgraph", "openai-agents")
+
+
+def speed_figures(run: dict[str, Any], calls: list[Any]) -> dict[str, Any]:
+    """Per message: seconds to first text and to the full reply, model calls, prompt tokens,
+    and the lag from the answer's first token (the last streamed call's) to the first text."""
+    first, full, count, tokens, lag = [], [], [], [], []
+    for asked, shown, done in zip(run["asked"], run["first"], run["done"], strict=True):
+        mine = [c for c in calls if asked <= c.at <= done]
+        first.append(shown - asked)
+        full.append(done - asked)
+        count.append(len(mine))
+        tokens.append(sum(c.prompt_tokens for c in mine))
+        spoke = [c.first_text_at for c in mine if c.streamed and c.first_text_at is not None]
+        lag.append(shown - spoke[-1] if spoke else float("nan"))
+    return {"first": first, "full": full, "calls": count, "tokens": tokens, "lag": lag}
+
+
+def model_speed(args: argparse.Namespace, python: Path | None) -> None:
+    sys.path.insert(0, str(PEERS))
+    from _model_server import ModelServer
+
+    started = time.perf_counter()
+    figures: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="switchboard-speed-") as name:
+        folder = Path(name)
+        job = make_job(folder, args.messages, 1)
+        routes = {
+            m["text"]: m["route"]
+            for key in ("warmup", "messages")
+            for m in json.loads(job.read_text())[key]
+        }
+        server = ModelServer(routes, args.delay, args.tps).start()
+        try:
+            for peer in PEER_LIST:
+                if peer.key not in SPEED_PEERS:
+                    continue
+                interpreter = Path(sys.executable) if peer.product else python
+                if interpreter is None:
+                    print(f"{peer.key}: no interpreter", flush=True)
+                    continue
+                print(f"{peer.key} at model speed ...", flush=True)
+                before = len(server.calls)
+                extra = ("--model-speed", server.url)
+                try:
+                    run = run_peer(
+                        replace(peer, args=(*peer.args, *extra)),
+                        interpreter,
+                        job,
+                        folder,
+                        False,
+                        None,
+                    )
+                except (RuntimeError, subprocess.TimeoutExpired, OSError) as exc:
+                    print(f"  failed: {exc}", flush=True)
+                    continue
+                figures[peer.key] = speed_figures(run, server.calls[before:])
+                figures[peer.key]["versions"] = run.get("versions", {})
+        finally:
+            server.stop()
+    print(
+        f"\n{args.messages} messages one at a time, a thread per message; every model call "
+        f"{args.delay * 1000:.0f} ms to its first byte, then {args.tps:.0f} tokens/s; medians; "
+        f"cpus {os.cpu_count()}; {time.perf_counter() - started:.0f} s in all\n"
+    )
+    header = ["framework", "first text s", "full reply s", "calls/msg", "prompt tokens/msg"]
+    rows = []
+    for key, f in figures.items():
+        rows.append(
+            [
+                key,
+                f"{statistics.median(f['first']):.2f}",
+                f"{statistics.median(f['full']):.2f}",
+                f"{statistics.fmean(f['calls']):.2f}",
+                f"{statistics.fmean(f['tokens']):,.0f}",
+            ]
+        )
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |")
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for r in rows:
+        print("| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |")
+    print(
+        "\nfirst text: Switchboard's streamed message appearing in the local Slack workspace; "
+        "the peers' first streamed text token (the earliest they could show anything). "
+        "prompt tokens: characters of each request's messages and tools / 4.\n"
+    )
+    ours = figures.get("switchboard")
+    peers = [figures[k] for k in ("langgraph", "openai-agents") if k in figures]
+    if ours and peers:
+        fastest = min(statistics.median(f["full"]) for f in peers)
+        sooner = 1 - statistics.median(ours["full"]) / fastest
+        print(
+            f"full reply vs the faster peer: {sooner:.0%} sooner (target >= "
+            f"{TARGET_SOONER:.0%}): {verdict(sooner >= TARGET_SOONER)}"
+        )
+        lags = [x for x in ours["lag"] if x == x]
+        if lags:
+            lag = statistics.median(lags)
+            print(
+                f"first visible text after the answer's first model token: median {lag:.2f} s, "
+                f"max {max(lags):.2f} s (target <= {TARGET_LAG} s): "
+                f"{verdict(max(lags) <= TARGET_LAG)}"
+            )
+    versions: dict[str, str] = {}
+    for f in figures.values():
+        versions.update(f.get("versions", {}))
+    print("versions: " + ", ".join(f"{k} {v}" for k, v in sorted(versions.items())))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rounds", type=int, default=2, help="runs per process; best p50 kept")
-    parser.add_argument("--messages", type=int, default=300)
+    parser.add_argument("--messages", type=int, default=None, help="300; 20 at model speed")
+    parser.add_argument("--model-speed", action="store_true", help="see the module's docstring")
+    parser.add_argument("--delay", type=float, default=0.4, help="model speed: s to first byte")
+    parser.add_argument("--tps", type=float, default=50.0, help="model speed: tokens a second")
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--no-memory", action="store_true", help="skip the in-memory variants")
     parser.add_argument(
@@ -327,6 +466,16 @@ def main() -> None:
         "the disk, and the peers' fsync on every commit, out of the comparison",
     )
     args = parser.parse_args()
+    if args.model_speed:
+        args.messages = args.messages or 20
+        try:
+            speed_python: Path | None = peers_python()
+        except (OSError, subprocess.CalledProcessError) as exc:
+            print(f"could not install {REQUIREMENTS.name}: {exc}")
+            speed_python = None
+        model_speed(args, speed_python)
+        return
+    args.messages = args.messages or 300
 
     peers = [peer for peer in PEER_LIST if peer.persistent or not args.no_memory]
     outcomes = {peer.key: Outcome(peer) for peer in peers}

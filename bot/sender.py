@@ -10,11 +10,21 @@ timeouts. A refusal for good fails the row; anything else puts it back with a gr
 (capped, so delivery resumes within seconds of Slack recovering), and when Slack may have acted
 on the failed call (a 5xx, a reset mid-request) the row stays `sending`, so the next try looks
 for the post first. A channel stops at its first failure, so its messages keep their order.
+
+A `replace` row ends a streamed reply that could not end well (Slack failed mid-stream, the
+model was cut off, the process died): the streamed message is stopped if it still streams and
+updated to the whole reply, with the outbox id in its metadata. Both calls can be repeated, so
+a crash between them is harmless. When the stream's ts was never recorded (the process died
+the moment Slack created it), the message is looked for in the thread first: the bot's message
+carrying this row's outbox id, else its newest one there with no metadata at all since the row
+was made (every other message the bot posts carries metadata). Only when neither is found is
+the reply posted.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from collections.abc import Awaitable, Callable
@@ -22,6 +32,7 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.metrics import Metrics
@@ -35,6 +46,7 @@ METADATA_TYPE = "switchboard_outbox"
 LEASE = timedelta(seconds=60)
 CLOCK_SKEW = 300.0  # seconds: how far Slack's clock may be from ours when searching history
 HISTORY_PAGES = 5
+STREAM_SKEW = 60.0  # seconds: a stream's ts may precede its row's creation on our clock by this
 
 
 class Sender:
@@ -126,7 +138,7 @@ class Sender:
             if crashed_before and (ts := await self._already_posted(row)) is not None:
                 await self._done(row, ts, "recovered")
                 return None
-            if row.kind == "post":  # Slack's ~1/s per channel is a chat.postMessage limit
+            if row.kind in ("post", "replace"):  # Slack's ~1/s per channel for postMessage
                 await self._pace(row.channel)
             ts = await self._post(row)
             await self._done(row, ts, "posted")
@@ -181,6 +193,8 @@ class Sender:
         common: dict[str, Any] = {"channel": row.channel, "text": row.text}
         if row.blocks is not None:
             common["blocks"] = row.blocks
+        if row.kind == "replace":
+            return await self._replace(row, metadata, common)
         if row.kind == "update":
             response = await self.client.chat_update(ts=row.target_ts or "", **common)
         elif row.kind == "ephemeral":
@@ -194,10 +208,53 @@ class Sender:
             )
         return str(response.get("ts") or "") or None
 
+    async def _replace(
+        self, row: OutboxMessage, metadata: dict[str, Any], common: dict[str, Any]
+    ) -> str | None:
+        ts = row.target_ts or await self._streamed_message(row)
+        if ts is not None:
+            # A stream still open must be stopped before it can be updated; one that is not
+            # (or a workspace without streams) answers an error, and is updated all the same.
+            with contextlib.suppress(SlackApiError):
+                await self.client.chat_stopStream(channel=row.channel, ts=ts)
+            try:
+                await self.client.chat_update(ts=ts, metadata=metadata, **common)
+                return ts
+            except SlackApiError as exc:
+                if exc.response.get("error") not in ("message_not_found", "cant_update_message"):
+                    raise
+        response = await self.client.chat_postMessage(
+            thread_ts=row.thread_ts, metadata=metadata, unfurl_links=False, **common
+        )
+        return str(response.get("ts") or "") or None
+
+    async def _streamed_message(self, row: OutboxMessage) -> str | None:
+        """The ts of a streamed reply whose ts was never recorded, if Slack has one."""
+        if not row.thread_ts:
+            return await self._tagged(row)
+        replies = await self.client.conversations_replies(
+            channel=row.channel, ts=row.thread_ts, include_all_metadata=True, limit=200
+        )
+        messages = replies.get("messages") or []
+        tagged = _find(row, messages)
+        if tagged is not None:
+            return tagged
+        since = row.created_at.timestamp() - STREAM_SKEW
+        untagged = [
+            str(m.get("ts"))
+            for m in messages
+            if m.get("bot_id") and not m.get("metadata") and float(m.get("ts") or 0) >= since
+        ]
+        return untagged[-1] if untagged else None
+
     async def _already_posted(self, row: OutboxMessage) -> str | None:
         """The ts of the message Slack already has for this row, if any."""
         if row.kind != "post":
-            return None  # an update can be made again; an ephemeral cannot be looked up
+            return None  # an update or a replace can be made again; an ephemeral cannot be found
+        return await self._tagged(row)
+
+    async def _tagged(self, row: OutboxMessage) -> str | None:
+        """The ts of a message in Slack carrying this row's outbox id in its metadata."""
         if row.thread_ts:
             replies = await self.client.conversations_replies(
                 channel=row.channel, ts=row.thread_ts, include_all_metadata=True, limit=200

@@ -2,8 +2,10 @@
 
 A turn starts by claiming its inbox row with a lease, which a heartbeat renews while the turn
 runs; if the process dies, the lease runs out and recovery (at start-up, or in a sibling
-replica) takes the row again. A turn whose reply is already in the outbox is not run twice.
-A failure posts a short, honest message in the thread and is logged with the event id.
+replica) takes the row again. A turn whose reply is already in the outbox is not run twice;
+one whose reply was being streamed when the process died runs again, and its reply replaces
+what was streamed (`bot.slack_stream`). A failure posts a short, honest message in the thread
+and is logged with the event id. While a turn runs, the thread shows what it is doing.
 """
 
 from __future__ import annotations
@@ -20,15 +22,18 @@ from datetime import timedelta
 import structlog
 from slack_sdk.web.async_client import AsyncWebClient
 
+from agents.doing import READING
 from bot.attachments import Attachments
 from bot.corrections import with_control
 from bot.metrics import Metrics
 from bot.render import attribution, reply_messages
 from bot.sender import Sender
-from bot.slack_errors import describe_failure
+from bot.slack_stream import SlackStream, settle_replacing
+from bot.thread_status import ThreadStatus
 from bot.turns import reply_thread, turn_of
 from router.supervisor import Supervisor
 from router.turn import Reply, Turn
+from storage.outbox import STREAMING
 from storage.outbox import Reply as Outgoing
 from storage.store import Store
 
@@ -38,7 +43,6 @@ FAILURE = (
     "Sorry, something went wrong while I was working on this, and I could not answer. "
     "It has been logged (event `{event_id}`); a person will look at it."
 )
-WORKING = "eyes"
 
 
 class Worker:
@@ -154,15 +158,25 @@ class Worker:
                 self.metrics.turn_seconds.observe(time.perf_counter() - started)
 
     async def _turn(self, turn: Turn) -> None:
-        if await self.store.outbox.by_key(_key(turn, 0)) is not None:
+        earlier = await self.store.outbox.by_key(_key(turn, 0))
+        if earlier is not None and earlier.status != STREAMING:
             log.info("turn.already_answered")
             self.sender.notify()
             return
-        await self._react(turn, add=True)
+        status = ThreadStatus(self.client, turn)
+        await status.show(READING)  # before the first model call (the router may make one)
+        # Streamed into Slack as it is written; a re-run after a crash mid-stream is not: its
+        # reply replaces what the first run streamed, once it is complete.
+        stream = SlackStream(
+            self.sender.client, self.store.outbox, turn, _key(turn, 0), status, live=not earlier
+        )
         try:
-            reply = await self.supervisor.handle(turn)
+            reply = await self.supervisor.handle(turn, stream)
+        except Exception:
+            await stream.cut_short()
+            raise
         finally:
-            await self._react(turn, add=False)
+            await status.clear()
         self._count(reply)
         context = attribution(
             reply.agent, reply.decision.source, reply.decision.confidence, reply.degraded
@@ -175,7 +189,12 @@ class Worker:
             for i, (text, blocks) in enumerate(rendered)
         ]
         extra = await self.extra_messages(reply) if self.extra_messages is not None else []
-        await self.store.outbox.enqueue_many([*messages, *extra])  # the reply, then its cards
+        if earlier is not None and earlier.id is not None:
+            await settle_replacing(
+                self.store.outbox, earlier.id, earlier.target_ts, [*messages, *extra]
+            )
+        elif not await stream.finish(reply, messages, extra):
+            await self.store.outbox.enqueue_many([*messages, *extra])  # the reply, then its cards
         self.sender.notify()
 
     def _count(self, reply: Reply) -> None:
@@ -196,14 +215,6 @@ class Worker:
                 )
             )
             self.sender.notify()
-
-    async def _react(self, turn: Turn, *, add: bool) -> None:
-        """Show that a turn is being worked on; cosmetic, so failures are ignored."""
-        method = self.client.reactions_add if add else self.client.reactions_remove
-        try:
-            await method(channel=turn.channel, timestamp=turn.ts, name=WORKING)
-        except Exception as exc:  # any failure of Slack's: a reset, an HTML error page, ...
-            log.info("turn.reaction_failed", error=describe_failure(exc).code)
 
     async def _heartbeat(self, row_id: int) -> None:
         interval = self.lease.total_seconds() / 3

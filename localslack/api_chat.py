@@ -185,6 +185,8 @@ class ChatMethods:
 
     async def set_status(self, call: ApiCall) -> Json:
         """assistant.threads.setStatus: "is thinking…" under a thread ("" clears it)."""
+        if call.args.get("status") is None:
+            raise invalid_arguments("missing required field: status")
         channel = self.bot_channel(call.str_arg("channel_id"))
         thread_ts = call.str_arg("thread_ts")
         if self.ws.message(channel.id, thread_ts) is None:

@@ -48,7 +48,11 @@ class RateLimitRule:
 
 
 def _default_rate_limits() -> dict[str, RateLimitRule]:
-    return {"chat.postMessage": RateLimitRule(per_second=1.0, burst=2, scope="channel")}
+    return {
+        "chat.postMessage": RateLimitRule(per_second=1.0, burst=2, scope="channel"),
+        # Tier 4, for the whole workspace: about 100 a minute, with generous bursts.
+        "chat.appendStream": RateLimitRule(per_second=100 / 60, burst=20, scope="method"),
+    }
 
 
 @dataclass(frozen=True)

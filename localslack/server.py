@@ -1,8 +1,8 @@
 """Wiring: build every part of the fake Slack once and mount it on one aiohttp application.
 
 Routes, all on one port:
-- ``/api/<method>``: the Web API (``webapi.py``, ``api_chat.py``, ``api_read.py``, ``files.py``,
-  ``api_views.py``, ``assistant.py``)
+- ``/api/<method>``: the Web API (``webapi.py``, ``api_chat.py``, ``api_stream.py``,
+  ``api_read.py``, ``files.py``, ``api_views.py``, ``assistant.py``)
 - ``/link/``: Socket Mode WebSocket (``socket_mode.py``)
 - ``/hooks/{actions|commands}/{team}/{key}``: response_url (``interactivity.py``)
 - ``/upload/v1/{file}/{key}`` and ``/files/{file}/...``: upload bytes in, bytes out
@@ -19,6 +19,7 @@ from aiohttp import web
 from .actions import Actions
 from .api_chat import ChatMethods
 from .api_read import ReadMethods
+from .api_stream import StreamMethods
 from .api_views import ViewMethods
 from .assistant import AssistantPanel
 from .config import LocalSlackConfig
@@ -61,6 +62,8 @@ class Components:
         chat = ChatMethods(workspace, self.actions)
         self.files = FileMethods(workspace, self.actions, chat)
         self.webapi.register(chat.table())
+        self.streams = StreamMethods(workspace, self.actions, chat)
+        self.webapi.register(self.streams.table())
         self.webapi.register(ReadMethods(workspace).table())
         self.webapi.register(self.files.table())
         self.webapi.register(ViewMethods(workspace, self.views).table())

@@ -6,8 +6,9 @@ Run by hand when the method list changes::
 
 The server never reads the spec itself (it is not shipped with the package): it reads the
 small JSON file this script writes. Methods newer than the spec (Socket Mode, the external
-file upload, the assistant API: setStatus, setSuggestedPrompts, setTitle) are described in
-``EXTRA_METHODS`` from slack_sdk's client signatures and Slack's method pages, and a few
+file upload, the assistant API: setStatus, setSuggestedPrompts, setTitle; the chat.*Stream
+methods) are described in ``EXTRA_METHODS`` from slack_sdk's client signatures and Slack's
+method pages, and a few
 arguments Slack added later (``metadata``) in ``EXTRA_ARGS``.
 """
 
@@ -81,8 +82,39 @@ EXTRA_METHODS: dict[str, dict[str, Any]] = {
         "required": ["channel_id", "thread_ts", "title"],
         "args": {"channel_id": "string", "thread_ts": "string", "title": "string"},
     },
+    "chat.startStream": {
+        "required": ["channel", "thread_ts"],
+        "args": {
+            "channel": "string",
+            "thread_ts": "string",
+            "markdown_text": "string",
+            "recipient_team_id": "string",
+            "recipient_user_id": "string",
+            "chunks": "array",
+            "task_display_mode": "string",
+            "icon_emoji": "string",
+            "icon_url": "string",
+            "username": "string",
+        },
+    },
+    "chat.appendStream": {
+        "required": ["channel", "ts"],
+        "args": {"channel": "string", "ts": "string", "markdown_text": "string", "chunks": "array"},
+    },
+    "chat.stopStream": {
+        "required": ["channel", "ts"],
+        "args": {
+            "channel": "string",
+            "ts": "string",
+            "markdown_text": "string",
+            "blocks": "string",
+            "metadata": "string",
+            "chunks": "array",
+            "session_status": "string",
+        },
+    },
     "assistant.threads.setStatus": {
-        "required": ["channel_id", "thread_ts", "status"],
+        "required": ["channel_id", "thread_ts"],  # and `status`, which may be "" (it clears)
         "args": {
             "channel_id": "string",
             "thread_ts": "string",

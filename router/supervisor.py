@@ -4,6 +4,10 @@ It loads the thread's window, decides the route, runs one specialist (or two in 
 message with two intents, or the runner-up too when the decision is close or the specialist is
 unsure), follows hand-offs within a hop limit, and stores everything with the decision. A turn
 that runs past its deadline gets a holding reply and a ticket instead of silence.
+
+Given a `ReplySink`, a turn with one specialist streams: its text goes out sentence by sentence
+through a `VettedStream` as the model writes it, and what was shown becomes the first part of the
+reply; what only the end of the turn knows (notes, pending approvals, a second opinion) follows.
 """
 
 from __future__ import annotations
@@ -15,10 +19,12 @@ from typing import Any
 
 import structlog
 
+from agents import doing
 from agents.agent import Agent
 from agents.budget import turn_budget
 from agents.claims import REMOVED_NOTE, keep_backed
 from agents.llm import Usage
+from agents.reply_stream import ReplySink, VettedStream
 from agents.results import (
     AgentResult,
     ApprovalRequest,
@@ -86,13 +92,13 @@ class Supervisor:
         self.approval_rules = approvals
         self.settings = settings or SupervisorSettings()
 
-    async def handle(self, turn: Turn) -> Reply:
+    async def handle(self, turn: Turn, sink: ReplySink | None = None) -> Reply:
         # One budget for every model call of the turn (route, specialists, hand-offs), so a
         # failing provider costs the turn its failure budget once, not once per call.
         with turn_budget(self.settings.turn_deadline.total_seconds()):
-            return await self._handle(turn)
+            return await self._handle(turn, sink)
 
-    async def _handle(self, turn: Turn) -> Reply:
+    async def _handle(self, turn: Turn, sink: ReplySink | None = None) -> Reply:
         thread, new = await self.store.memory.open_thread(
             turn.team_id, turn.channel, turn.thread_ts
         )
@@ -115,15 +121,19 @@ class Supervisor:
         if decision.clarify:
             return await self._ask(thread.id, decision, question)
         said = replace(turn, text=condense(text).text)  # a pasted log, boiled down
+        gate = _gate(sink, decision)
+        if sink is not None:
+            await sink.status(doing.for_route(decision.primary.route, said.text))
         try:
             async with asyncio.timeout(self.settings.turn_deadline.total_seconds()):
-                ran = await self._run(decision, _input(said), _history(window))
+                ran = await self._run(decision, _input(said), _history(window), gate)
         except TimeoutError:
             return await self._holding(turn, thread.id, decision, question)
         except BaseException:
             await self.store.memory.append_many(thread.id, [question])  # keep what they wrote
             raise
-        return await self._finish(turn, thread.id, decision, _annotated(ran, decision), question)
+        annotated = _annotated(ran, decision, streamed=gate is not None and gate.started)
+        return await self._finish(turn, thread.id, decision, annotated, question, gate=gate)
 
     async def _ask(self, thread_id: int, decision: RouteDecision, question: Message) -> Reply:
         """Unsure and no LLM to ask: one clarifying question instead of a guess."""
@@ -262,10 +272,16 @@ class Supervisor:
         return outcome
 
     async def _run(
-        self, decision: RouteDecision, turn: TurnInput, history: list[dict[str, Any]]
+        self,
+        decision: RouteDecision,
+        turn: TurnInput,
+        history: list[dict[str, Any]],
+        gate: VettedStream | None = None,
     ) -> list[_Ran]:
         ran = list(
-            await asyncio.gather(*(self._follow(c.route, turn, history) for c in decision.routes))
+            await asyncio.gather(
+                *(self._follow(c.route, turn, history, gate) for c in decision.routes)
+            )
         )
         primary = ran[0].result
         runner_up = decision.runner_up
@@ -280,11 +296,17 @@ class Supervisor:
             ran.append(_Ran(second, second_opinion=True))
         return ran
 
-    async def _follow(self, route: str, turn: TurnInput, history: list[dict[str, Any]]) -> _Ran:
+    async def _follow(
+        self,
+        route: str,
+        turn: TurnInput,
+        history: list[dict[str, Any]],
+        gate: VettedStream | None = None,
+    ) -> _Ran:
         """Run a specialist and the hand-offs it asks for, stopping loops and long chains."""
         chain = [route]
         result = await self.runner.run(
-            self.agents[route], turn, history, handoff_targets=self._others(route)
+            self.agents[route], turn, history, handoff_targets=self._others(route), stream=gate
         )
         note = ""
         while result.handoff is not None and not note:
@@ -303,7 +325,7 @@ class Supervisor:
             ]
             targets = [] if note else self._others(target)
             result = await self.runner.run(
-                self.agents[target], turn, handed, handoff_targets=targets
+                self.agents[target], turn, handed, handoff_targets=targets, stream=gate
             )
         return _Ran(result, note=note)
 
@@ -318,6 +340,8 @@ class Supervisor:
         ran: list[_Ran],
         question: Message | None,
         done: set[str | None] | None = None,
+        *,
+        gate: VettedStream | None = None,
     ) -> Reply:
         approvals = [
             pending
@@ -326,8 +350,12 @@ class Supervisor:
             for pending in await self._request(turn, request)
         ]
         parts = [self._part(item, approvals, done or set()) for item in ran]
+        streamed = gate.shown.strip() if gate is not None and gate.started else ""
+        if streamed:  # what people saw is the reply: it was vetted sentence by sentence
+            removed = REMOVED_NOTE if gate is not None and gate.removed else ""
+            parts[0] = replace(parts[0], text=f"{streamed}\n\n{removed}".strip())
         degraded = any(i.result.degraded for i in ran)
-        text = _merge(parts, approvals, degraded)
+        text = _merge(parts, approvals, degraded, streamed=bool(streamed))
         usage = sum((i.result.usage for i in ran), Usage())
         calls = [{"agent": i.result.agent, **c.as_dict()} for i in ran for c in i.result.tool_calls]
         answer = new_message(
@@ -351,6 +379,7 @@ class Supervisor:
             False,
             usage,
             message.id,
+            streamed,
         )
 
     def _effect(self, agent: str, tool_name: str) -> str | None:
@@ -471,13 +500,19 @@ class Supervisor:
         return Reply(text, "escalation", [part], decision, holding=True, message_id=message.id)
 
 
-def _merge(parts: list[ReplyPart], approvals: list[PendingApproval], degraded: bool) -> str:
+def _merge(
+    parts: list[ReplyPart], approvals: list[PendingApproval], degraded: bool, *, streamed: bool
+) -> str:
+    """The reply's text. A streamed first part is kept as it was shown (no heading), so the
+    rest can follow it in the same message."""
     if len(parts) == 1:
         lines = [parts[0].text]
     else:
         lines = [
-            f"*{p.agent.title()}{' (second opinion)' if p.second_opinion else ''}:* {p.text}"
-            for p in parts
+            p.text
+            if streamed and index == 0
+            else f"*{p.agent.title()}{' (second opinion)' if p.second_opinion else ''}:* {p.text}"
+            for index, p in enumerate(parts)
             if p.text
         ]
     lines += [p.note for p in parts if p.note]
@@ -488,10 +523,21 @@ def _merge(parts: list[ReplyPart], approvals: list[PendingApproval], degraded: b
     return "\n\n".join(line for line in lines if line)
 
 
-def _annotated(ran: list[_Ran], decision: RouteDecision) -> list[_Ran]:
-    """The acknowledgement a frustrated person is owed, and the offline model's English note."""
+def _gate(sink: ReplySink | None, decision: RouteDecision) -> VettedStream | None:
+    """A stream for a turn one specialist answers (parallel specialists are merged at the end).
+
+    The acknowledgement a frustrated person is owed opens the reply, streamed or not.
+    """
+    if sink is None or len(decision.routes) != 1:
+        return None
+    return VettedStream(sink, opening=preface(decision))
+
+
+def _annotated(ran: list[_Ran], decision: RouteDecision, *, streamed: bool = False) -> list[_Ran]:
+    """The acknowledgement a frustrated person is owed (already shown when the reply streamed),
+    and the offline model's English note."""
     first = ran[0]
-    sorry = preface(decision)
+    sorry = "" if streamed else preface(decision)
     if sorry:
         first = replace(first, result=replace(first.result, text=f"{sorry}\n\n{first.result.text}"))
     offline = any(i.result.model.startswith("offline/") for i in ran)

@@ -53,3 +53,4 @@ class Reply:
     holding: bool = False
     usage: Usage = field(default_factory=Usage)
     message_id: int | None = None
+    streamed: str = ""  # the start of `text` already streamed into the thread as it was written

@@ -6,6 +6,14 @@ a lease, posts it, and records Slack's `ts`. A row left `sending` by a dead proc
 again after its lease; the sender must then check Slack (the message carries the outbox id in its
 metadata) before posting, which is how "never posts twice" holds across a crash mid-post. A row
 that failed for a while waits out its retry delay in `locked_until`, whatever its status.
+
+A reply streamed into Slack as it is written has its row reserved, `streaming`, before the
+stream starts, and the stream's ts recorded as soon as Slack gives it: senders leave such a
+row alone. When the reply is complete the row is settled in one transaction with the messages
+that follow it (cards): `posted` when the stream ended well, or as a `replace` of the streamed
+message (stopped, then updated to the whole reply) when it did not. A turn re-run after a
+crash finds its row still `streaming` and settles it the same way, so Slack ends up with one
+complete reply, never a torn one and a copy.
 """
 
 from __future__ import annotations
@@ -23,11 +31,13 @@ from storage.sql import insert_ignore, row_values
 from storage.tables import OutboxMessage
 
 PENDING, SENDING, POSTED, FAILED = "pending", "sending", "posted", "failed"
+STREAMING = "streaming"  # a reply being streamed: its sender is the turn, not the outbox
 
 
 @dataclass(frozen=True)
 class Reply:
-    """What to send. `kind` is post, update (of `target_ts`) or ephemeral (to `user_id`)."""
+    """What to send. `kind` is post, update (of `target_ts`), ephemeral (to `user_id`), or
+    replace: a streamed message (`target_ts`, or found in the thread) made into this one."""
 
     dedupe_key: str
     channel: str
@@ -78,6 +88,72 @@ class Outbox:
             if (await session.exec(stmt)).rowcount != 1:
                 return None
             return await session.get(OutboxMessage, row_id)
+
+    async def reserve_stream(
+        self, dedupe_key: str, channel: str, thread_ts: str | None
+    ) -> int | None:
+        """The row of a reply about to be streamed; None if the key was taken already."""
+        row = OutboxMessage(
+            dedupe_key=dedupe_key,
+            kind="stream",
+            channel=channel,
+            thread_ts=thread_ts,
+            text="",
+            status=STREAMING,
+        )
+        async with self._db.write() as session:
+            return await insert_ignore(
+                session, OutboxMessage, row_values(row), returning=col(OutboxMessage.id)
+            )
+
+    async def stream_started(self, row_id: int, slack_ts: str) -> None:
+        """Slack's ts of the streamed message, recorded the moment Slack gives it."""
+        stmt = (
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id) == row_id, col(OutboxMessage.status) == STREAMING)
+            .values(target_ts=slack_ts)
+        )
+        async with self._db.write() as session:
+            await session.exec(stmt)
+
+    async def settle(
+        self,
+        row_id: int,
+        reply: Reply,
+        *,
+        posted_ts: str | None = None,
+        then: list[Reply] | None = None,
+    ) -> bool:
+        """End a streaming row as `reply` (posted already when `posted_ts` is given, else to be
+        sent), and queue what follows it, in one transaction. False when someone else (a turn
+        re-run after a lapsed lease) settled it first; what follows is queued either way."""
+        values: dict[str, Any] = {
+            "kind": reply.kind,
+            "text": reply.text,
+            "blocks": reply.blocks,
+            "thread_ts": reply.thread_ts,
+            "locked_by": None,
+            "locked_until": None,
+        }
+        if reply.target_ts is not None:
+            values["target_ts"] = reply.target_ts
+        if posted_ts is not None:
+            values.update(status=POSTED, slack_ts=posted_ts, posted_at=utcnow())
+        else:
+            values["status"] = PENDING
+        stmt = (
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id) == row_id, col(OutboxMessage.status) == STREAMING)
+            .values(**values)
+        )
+        async with self._db.write() as session:
+            settled = (await session.exec(stmt)).rowcount == 1
+            for follow in then or []:
+                row = OutboxMessage(**follow.__dict__)
+                await insert_ignore(
+                    session, OutboxMessage, row_values(row), returning=col(OutboxMessage.id)
+                )
+        return settled
 
     async def mark_posted(self, row_id: int, slack_ts: str | None) -> None:
         await self._set(row_id, status=POSTED, slack_ts=slack_ts, posted_at=utcnow(), error=None)

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field, model_validator
 
-from agents.agent import Agent, SuggestedPrompt
+from agents.agent import IN_THEIR_LANGUAGE, Agent, SuggestedPrompt
 from agents.connectors import ConnectorError
 from agents.connectors.billing import (
     AmbiguousCustomerError,
@@ -465,7 +465,7 @@ def build_billing(
     return Agent(
         name="billing",
         description=DESCRIPTION,
-        instructions=INSTRUCTIONS,
+        instructions=f"{INSTRUCTIONS}\n{IN_THEIR_LANGUAGE}",
         tools=tools.tools(),
         policy=policy,
         model=model,

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from agents.agent import Agent, SuggestedPrompt
+from agents.agent import IN_THEIR_LANGUAGE, Agent, SuggestedPrompt
 from agents.connectors import ConnectorError
 from agents.connectors.paging import Pager, Severity
 from agents.errors import ToolError
@@ -236,7 +236,7 @@ def build_escalation(
     return Agent(
         name="escalation",
         description=DESCRIPTION,
-        instructions=INSTRUCTIONS,
+        instructions=f"{INSTRUCTIONS}\n{IN_THEIR_LANGUAGE}",
         tools=tools.tools(),
         policy=policy,
         model=model,

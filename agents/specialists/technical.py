@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agents.agent import Agent, SuggestedPrompt
+from agents.agent import IN_THEIR_LANGUAGE, Agent, SuggestedPrompt
 from agents.connectors.status import ServiceStatus, StatusChecker, UnknownServiceError
 from agents.errors import ToolError
 from agents.offline import OfflineRequest, OfflineStep, ToolResult
@@ -235,7 +235,7 @@ def build_technical(
     return Agent(
         name="technical",
         description=DESCRIPTION,
-        instructions=INSTRUCTIONS,
+        instructions=f"{INSTRUCTIONS}\n{IN_THEIR_LANGUAGE}",
         tools=TechnicalTools(knowledge, status).tools(),
         policy=policy,
         model=model,

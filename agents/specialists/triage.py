@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agents.agent import Agent, SuggestedPrompt
+from agents.agent import IN_THEIR_LANGUAGE, Agent, SuggestedPrompt
 from agents.offline import OfflineRequest, OfflineStep
 from agents.specialists.extract import (
     Category,
@@ -150,7 +150,7 @@ def build_triage(store: Store, *, model: str | None = None) -> Agent:
     return Agent(
         name="triage",
         description=DESCRIPTION,
-        instructions=INSTRUCTIONS,
+        instructions=f"{INSTRUCTIONS}\n{IN_THEIR_LANGUAGE}",
         tools=TriageTools(store).tools(),
         policy=policy,
         model=model,

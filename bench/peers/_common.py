@@ -103,6 +103,7 @@ class Meter:
     message_chars: int = 0
     tool_chars: int = 0
     model_s: float = 0.0
+    layer_s: float = 0.0  # time inside the framework's own model layer (like-for-like overhead)
     by_role: dict[str, int] = field(default_factory=dict)
 
     def record(self, role: str, messages: int, tools: int, started: float) -> None:
@@ -154,13 +155,15 @@ async def measure(
     before = meter.snapshot()
     wall_ms: list[float] = []
     model_ms: list[float] = []
+    layer_ms: list[float] = []
     calls: list[int] = []
     for i, m in enumerate(messages):
-        model_before, calls_before = meter.model_s, meter.calls
+        model_before, calls_before, layer_before = meter.model_s, meter.calls, meter.layer_s
         started = time.perf_counter()
         await handle(m["text"], m["route"], f"seq-{i}")
         wall_ms.append((time.perf_counter() - started) * 1000)
         model_ms.append((meter.model_s - model_before) * 1000)
+        layer_ms.append((meter.layer_s - layer_before) * 1000)
         calls.append(meter.calls - calls_before)
     after = meter.snapshot()
 
@@ -181,6 +184,7 @@ async def measure(
         "messages": len(messages),
         "wall_ms": wall_ms,
         "model_ms": model_ms,
+        "layer_ms": layer_ms,
         "model_calls": after[0] - before[0],
         "calls_per_message": calls,
         "message_chars": after[1] - before[1],
@@ -193,6 +197,25 @@ async def measure(
         "python": sys.version.split()[0],
         **(extra() if extra else {}),
     }
+
+
+SpeedHandle = Callable[[str, str, str], Awaitable[float | None]]  # -> when text first showed
+
+
+async def measure_speed(name: str, handle: SpeedHandle, job: dict[str, Any]) -> dict[str, Any]:
+    """Model speed, one message at a time: when it was asked, when its first text could show,
+    when its reply was complete (time.monotonic, one clock for every process on the machine)."""
+    for i, m in enumerate(job["warmup"][:2]):
+        await handle(m["text"], m["route"], f"warm-{i}")
+    asked: list[float] = []
+    first: list[float] = []
+    done: list[float] = []
+    for i, m in enumerate(job["messages"]):
+        asked.append(time.monotonic())
+        shown = await handle(m["text"], m["route"], f"seq-{i}")
+        done.append(time.monotonic())
+        first.append(shown if shown is not None else done[-1])
+    return {"name": name, "messages": len(asked), "asked": asked, "first": first, "done": done}
 
 
 def load_job(path: str) -> dict[str, Any]:

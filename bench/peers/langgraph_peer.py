@@ -2,13 +2,20 @@
 
 Run by bench/peers.py under bench/.venv-peers:
     python bench/peers/langgraph_peer.py JOB.json OUT.json --store sqlite|memory
+        [--model-speed URL]
 
 `create_supervisor` over four `create_react_agent` workers, each with one tool, all on a scripted
 zero-latency chat model. The supervisor hands the message to the specialist its label names
 (scripted, so it always routes right); the worker calls its tool once and answers; control
 returns to the supervisor, which answers last, as langgraph-supervisor's graph requires. State
 is kept by LangGraph's SQLite checkpointer (`AsyncSqliteSaver`) or `InMemorySaver`, with a
-thread_id per message.
+thread_id per message. The time inside the chat model's `ainvoke` (LangChain's model layer) is
+recorded for the like-for-like overhead.
+
+With --model-speed URL, every model is LangChain's ChatOpenAI at that OpenAI-compatible server,
+streaming, and the graph runs with `astream(stream_mode="messages")`: the first visible text is
+the first token of text any model streams in the run (the earliest a Slack integration could
+show anything).
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from _common import (
     answer,
     load_job,
     measure,
+    measure_speed,
     prompt_chars,
     synchronous,
     tool_output,
@@ -87,6 +95,13 @@ class ScriptedChat(BaseChatModel):
             kwargs["parallel_tool_calls"] = parallel_tool_calls
         return self.bind(tools=schemas, **kwargs)
 
+    async def ainvoke(self, input: Any, config: Any = None, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return await super().ainvoke(input, config, **kwargs)
+        finally:
+            self.meter.layer_s += time.perf_counter() - started
+
     def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> ChatResult:
         raise NotImplementedError("async only")
 
@@ -139,10 +154,19 @@ def specialist_tool(route: str) -> BaseTool:
     )
 
 
-def build(meter: Meter, routes: dict[str, str], checkpointer: Any) -> Any:
+def build(meter: Meter, routes: dict[str, str], checkpointer: Any, url: str = "") -> Any:
+    def model(role: str) -> Any:
+        if not url:
+            return ScriptedChat(role=role, meter=meter, routes=routes)
+        from langchain_openai import ChatOpenAI
+
+        return ChatOpenAI(
+            model="gpt-4o-mini", base_url=url, api_key="sk-bench", streaming=True, max_retries=0
+        )
+
     workers: list[Any] = [
         create_react_agent(
-            model=ScriptedChat(role=route, meter=meter, routes=routes),
+            model=model(route),
             tools=[specialist_tool(route)],
             prompt=spec.instructions,
             name=route,
@@ -151,7 +175,7 @@ def build(meter: Meter, routes: dict[str, str], checkpointer: Any) -> Any:
     ]
     graph = create_supervisor(
         workers,
-        model=ScriptedChat(role=SUPERVISOR, meter=meter, routes=routes),
+        model=model(SUPERVISOR),
         prompt=ROUTER_INSTRUCTIONS,
         supervisor_name=SUPERVISOR,
     )
@@ -163,10 +187,30 @@ async def main() -> None:
     parser.add_argument("job")
     parser.add_argument("out")
     parser.add_argument("--store", choices=("sqlite", "memory"), default="sqlite")
+    parser.add_argument("--model-speed", metavar="URL")
     args = parser.parse_args()
     job = load_job(args.job)
     routes = {m["text"]: m["route"] for key in ("warmup", "messages") for m in job[key]}
     meter = Meter()
+    if args.model_speed:
+        with tempfile.TemporaryDirectory(prefix="langgraph-peer-") as folder:
+            path = str(Path(folder) / "checkpoints.db")
+            async with AsyncSqliteSaver.from_conn_string(path) as saver:
+                app = build(meter, routes, saver, args.model_speed)
+
+                async def shown(text: str, route: str, thread: str) -> float | None:
+                    config = {"configurable": {"thread_id": thread}}
+                    first = None
+                    ask = {"messages": [{"role": "user", "content": text}]}
+                    async for chunk, _ in app.astream(ask, config, stream_mode="messages"):
+                        if first is None and getattr(chunk, "content", None):
+                            first = time.monotonic()
+                    return first
+
+                result = await measure_speed("langgraph-supervisor", shown, job)
+        result["versions"] = {p: version(p) for p in ("langgraph-supervisor", "langchain-openai")}
+        write_result(args.out, result)
+        return
     answers: dict[str, int] = {"right": 0, "wrong": 0}
 
     async def run(checkpointer: Any) -> dict[str, Any]:

@@ -3,12 +3,18 @@
 Run by bench/peers.py under bench/.venv-peers (its import name is `agents`, like our package,
 so this runs in its own process with a path that does not hold ours):
     python bench/peers/openai_agents_peer.py JOB.json OUT.json --store sqlite|memory
+        [--model-speed URL]
 
 A router agent hands off to one of four specialists, each with one function tool, all on a
 custom `Model` that returns scripted `ModelResponse`s with zero latency. The router hands the
 message to the specialist its label names (scripted, so it always routes right); the specialist
 calls its tool once and answers, which ends the run. Each message gets its own `SQLiteSession`
-(a file, or ":memory:"). Tracing is off: it would try to export to OpenAI.
+(a file, or ":memory:"). Tracing is off: it would try to export to OpenAI. The scripted model is
+the SDK's model layer, so its time is the like-for-like figure's model time too.
+
+With --model-speed URL, every agent uses the SDK's chat-completions model on an AsyncOpenAI
+client at that OpenAI-compatible server, and runs with `Runner.run_streamed`: the first visible
+text is the first text delta of the run.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from _common import (
     answer,
     load_job,
     measure,
+    measure_speed,
     prompt_chars,
     synchronous,
     tool_output,
@@ -124,6 +131,7 @@ class ScriptedModel(Model):
         schemas: list[Any] = [Converter.tool_to_openai(t) for t in tools]
         schemas += [Converter.convert_handoff_tool(h) for h in handoffs]
         self.meter.record(self.role, *prompt_chars(wire, schemas), started)
+        self.meter.layer_s += time.perf_counter() - started
         return ModelResponse(output=output, usage=Usage(), response_id=None)
 
     def stream_response(self, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
@@ -176,16 +184,68 @@ def build(meter: Meter, routes: dict[str, str]) -> Agent[Any]:
     )
 
 
+async def model_speed(job: dict[str, Any], url: str, out: str) -> None:
+    from openai import AsyncOpenAI
+
+    from agents import (
+        OpenAIChatCompletionsModel,
+        RawResponsesStreamEvent,
+        set_default_openai_client,
+    )
+
+    client = AsyncOpenAI(base_url=url, api_key="sk-bench", max_retries=0)
+    set_default_openai_client(client, use_for_tracing=False)
+    model = OpenAIChatCompletionsModel(model="gpt-4o-mini", openai_client=client)
+    specialists = [
+        Agent(
+            name=route,
+            handoff_description=spec.description,
+            instructions=spec.instructions,
+            tools=[specialist_tool(route)],
+            model=model,
+        )
+        for route, spec in SPECIALISTS.items()
+    ]
+    router = Agent(
+        name=ROUTER, instructions=ROUTER_INSTRUCTIONS, handoffs=list(specialists), model=model
+    )
+    config = RunConfig(tracing_disabled=True)
+    with tempfile.TemporaryDirectory(prefix="openai-agents-peer-") as folder:
+        db_path = str(Path(folder) / "sessions.db")
+
+        async def shown(text: str, route: str, thread: str) -> float | None:
+            session = SQLiteSession(thread, db_path)
+            first = None
+            try:
+                run = Runner.run_streamed(router, text, session=session, run_config=config)
+                async for event in run.stream_events():
+                    data = getattr(event, "data", None)
+                    text = getattr(data, "type", "") == "response.output_text.delta"
+                    if first is None and isinstance(event, RawResponsesStreamEvent) and text:
+                        first = time.monotonic() if getattr(data, "delta", "") else None
+            finally:
+                session.close()
+            return first
+
+        result = await measure_speed("openai-agents", shown, job)
+    result["versions"] = {"openai-agents": version("openai-agents")}
+    write_result(out, result)
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("job")
     parser.add_argument("out")
     parser.add_argument("--store", choices=("sqlite", "memory"), default="sqlite")
+    parser.add_argument("--model-speed", metavar="URL")
     args = parser.parse_args()
     set_tracing_disabled(True)
     job = load_job(args.job)
     routes = {m["text"]: m["route"] for key in ("warmup", "messages") for m in job[key]}
     meter = Meter()
+    if args.model_speed:
+        await model_speed(job, args.model_speed, args.out)
+        return
     router = build(meter, routes)
     config = RunConfig(tracing_disabled=True)
     answers = {"right": 0, "wrong": 0}

@@ -1,13 +1,19 @@
 """Switchboard's side of the peer benchmark: the real Supervisor, Decider, Runner and LLM layer.
 
 Run by bench/peers.py under the product's .venv:
-    python bench/peers/switchboard_peer.py JOB.json OUT.json [--breakdown]
+    python bench/peers/switchboard_peer.py JOB.json OUT.json [--breakdown] [--model-speed URL]
 
 Four agents, each with one low-risk tool, on a scripted zero-latency model registered as a
 litellm custom provider (`bench/<agent>`), so every model call goes through litellm exactly as
 in production. The model plays the same part as in the other peers: call the agent's tool
 once, then answer from its output. Routing is the fast classifier's (no model call); the store
-is a migrated SQLite file. With --breakdown, a second pass times the parts of a turn.
+is a migrated SQLite file. With --breakdown, a second pass times the parts of a turn. The time
+spent inside `litellm.acompletion` is recorded too, for the like-for-like overhead.
+
+With --model-speed URL, the agents run on `openai/gpt-4o-mini` at that OpenAI-compatible server,
+configured as users configure it (OPENAI_API_BASE, OPENAI_API_KEY), with the LLM route
+classifier on; each reply streams into a thread of an in-process localslack through the real
+`SlackStream`, and the first visible text is when localslack created the streamed message.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from _common import (
     answer,
     load_job,
     measure,
+    measure_speed,
     prompt_chars,
     synchronous,
     tool_output,
@@ -48,13 +55,21 @@ from agents.llm import LLM
 from agents.offline import OfflineRequest, OfflineStep, fill_response, register_provider
 from agents.runner import Runner
 from agents.tool import Tool, ToolContext
+from bot.client import GuardedWebClient
+from bot.render import reply_messages
+from bot.slack_stream import SlackStream
+from bot.thread_status import ThreadStatus
+from localslack import LocalSlack
+from localslack.state import Change
 from router.approvals import ApprovalRules, Approvers
-from router.decider import Decider
+from router.decider import Decider, DeciderSettings
+from router.llm_router import LLMRouter
 from router.supervisor import Supervisor
 from router.training import default_classifier
 from router.turn import Reply, Turn
 from storage.database import Database
 from storage.migrate import upgrade
+from storage.outbox import Reply as Outgoing
 from storage.store import Store
 
 
@@ -91,7 +106,7 @@ def unused_policy(request: OfflineRequest) -> OfflineStep:
     return OfflineStep(text="offline")
 
 
-def specialist(route: str) -> Agent:
+def specialist(route: str, model: str | None = None) -> Agent:
     spec = SPECIALISTS[route]
 
     async def run(args: QueryArgs, ctx: ToolContext) -> dict[str, Any]:
@@ -99,7 +114,12 @@ def specialist(route: str) -> Agent:
 
     tool = Tool(spec.tool, spec.tool_description, QueryArgs, run)
     return Agent(
-        route, spec.description, spec.instructions, (tool,), unused_policy, f"bench/{route}"
+        route,
+        spec.description,
+        spec.instructions,
+        (tool,),
+        unused_policy,
+        model or f"bench/{route}",
     )
 
 
@@ -158,16 +178,80 @@ async def handle_turn(supervisor: Supervisor, text: str, thread: str) -> Reply:
     return await supervisor.handle(turn)
 
 
+def time_litellm(meter: Meter) -> None:
+    """The model layer's own time (litellm and what it calls), for the like-for-like figure."""
+    original = litellm.acompletion
+
+    async def timed(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return await original(*args, **kwargs)
+        finally:
+            meter.layer_s += time.perf_counter() - started
+
+    litellm.acompletion = timed
+
+
+async def model_speed(job: dict[str, Any], url: str, folder: str) -> dict[str, Any]:
+    os.environ["OPENAI_API_BASE"] = url
+    os.environ["OPENAI_API_KEY"] = "sk-bench-model-speed"
+    model = "openai/gpt-4o-mini"
+    db = Database(f"sqlite:///{Path(folder) / 'switchboard.db'}")
+    await upgrade(db)
+    store = Store.over(db)
+    runner = Runner(LLM())
+    supervisor = Supervisor(
+        store,
+        {route: specialist(route, model) for route in SPECIALISTS},
+        runner,
+        Decider(default_classifier(), DeciderSettings(), LLMRouter(runner.llm, model)),
+        ApprovalRules(default=Approvers(users=("U_LEAD",))),
+    )
+    shown: dict[str, float] = {}
+    async with LocalSlack() as slack:
+        bot = slack.bot_user_id
+
+        def seen(change: Change) -> None:
+            if change.kind == "message" and change.user == bot and change.thread_ts:
+                shown.setdefault(change.thread_ts, time.monotonic())
+
+        slack.workspace.observe(seen)
+        client = GuardedWebClient(token=slack.bot_token, base_url=slack.api_url, retry_handlers=[])
+
+        async def handle(text: str, route: str, thread: str) -> float | None:
+            ts = await slack.post("bob", "support", text)
+            turn = Turn(slack.workspace.team_id, "C0SUPPORT", ts, "U0BOB", text, ts, f"Ev{thread}")
+            key = f"turn:{turn.event_id}:0"
+            stream = SlackStream(client, store.outbox, turn, key, ThreadStatus(client, turn))
+            reply = await supervisor.handle(turn, stream)
+            [(body, blocks)] = reply_messages(reply.text, "Answered by *bench*")
+            message = Outgoing(key, turn.channel, body, blocks, thread_ts=ts)
+            if not await stream.finish(reply, [message], []):
+                await client.chat_postMessage(channel=turn.channel, thread_ts=ts, text=body)
+            return shown.get(ts)
+
+        result = await measure_speed("switchboard", handle, job)
+    await store.close()
+    result["versions"] = {"litellm": _version("litellm")}
+    return result
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("job")
     parser.add_argument("out")
     parser.add_argument("--breakdown", action="store_true")
+    parser.add_argument("--model-speed", metavar="URL")
     args = parser.parse_args()
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(30))
     job = load_job(args.job)
+    if args.model_speed:
+        with tempfile.TemporaryDirectory(prefix="switchboard-peer-") as folder:
+            write_result(args.out, await model_speed(job, args.model_speed, folder))
+        return
     meter = Meter()
     register_provider("bench", BenchProvider(meter))
+    time_litellm(meter)
     agreement: Counter[str] = Counter()
     parts: list[int] = []  # specialists that answered each sequential message, in order
 

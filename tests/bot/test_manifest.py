@@ -33,6 +33,11 @@ METHODS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "chat_postMessage": (("chat.postMessage",), ("chat:write",)),
     "chat_postEphemeral": (("chat.postEphemeral",), ("chat:write",)),
     "chat_update": (("chat.update",), ("chat:write",)),
+    "chat_startStream": (("chat.startStream",), ("chat:write",)),
+    "chat_appendStream": (("chat.appendStream",), ("chat:write",)),
+    "chat_stopStream": (("chat.stopStream",), ("chat:write",)),
+    # Accepted with chat:write in channel threads since March 2026; assistant:write elsewhere.
+    "assistant_threads_setStatus": (("assistant.threads.setStatus",), ("assistant:write",)),
     "chat_getPermalink": (("chat.getPermalink",), ()),
     "conversations_history": (("conversations.history",), ("channels:history", "groups:history")),
     "conversations_replies": (

@@ -168,7 +168,7 @@ async def test_reply_survives_a_crash_after_the_ack(
     async with bot(slack, settings, lease=timedelta(seconds=1)) as first:
 
         class Stuck:
-            async def handle(self, turn: object) -> object:
+            async def handle(self, turn: object, sink: object = None) -> object:
                 reached.set()
                 await (
                     asyncio.Event().wait()
