@@ -93,37 +93,40 @@ def _chunks(lines: list[str], limit: int = 2900) -> list[str]:
     return out
 
 
+def decision_buttons(approval: Approval, block_id: str, approve_action: str) -> ActionsBlock:
+    """Approve (with a confirmation naming the action) and Reject: on cards and in Home alike."""
+    return ActionsBlock(
+        block_id=block_id,
+        elements=[
+            ButtonElement(
+                text=PlainTextObject(text="Approve"),
+                action_id=approve_action,
+                value=approval.id,
+                style="primary",
+                confirm=ConfirmObject(
+                    title="Approve this action?",
+                    text=MarkdownTextObject(text=escape(approval.summary)[:300]),
+                    confirm="Approve",
+                    deny="Cancel",
+                ),
+            ),
+            ButtonElement(
+                text=PlainTextObject(text="Reject"),
+                action_id=REJECT,
+                value=approval.id,
+                style="danger",
+            ),
+        ],
+    )
+
+
 def pending_card(
     approval: Approval, thread_link: str | None = None, note: str = ""
 ) -> list[dict[str, Any]]:
     blocks = _facts(approval, thread_link)
     if note:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=note)))
-    blocks.append(
-        ActionsBlock(
-            block_id=f"approval:{approval.id}",
-            elements=[
-                ButtonElement(
-                    text=PlainTextObject(text="Approve"),
-                    action_id=APPROVE,
-                    value=approval.id,
-                    style="primary",
-                    confirm=ConfirmObject(
-                        title="Approve this action?",
-                        text=MarkdownTextObject(text=escape(approval.summary)[:300]),
-                        confirm="Approve",
-                        deny="Cancel",
-                    ),
-                ),
-                ButtonElement(
-                    text=PlainTextObject(text="Reject"),
-                    action_id=REJECT,
-                    value=approval.id,
-                    style="danger",
-                ),
-            ],
-        )
-    )
+    blocks.append(decision_buttons(approval, f"approval:{approval.id}", APPROVE))
     return [b.to_dict() for b in blocks]
 
 

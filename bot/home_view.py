@@ -16,8 +16,6 @@ from typing import Any
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
-    ButtonElement,
-    ConfirmObject,
     ContextBlock,
     DividerBlock,
     HeaderBlock,
@@ -26,7 +24,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.cards import REJECT, when
+from bot.cards import decision_buttons, when
 from bot.render import escape
 from storage.activity import Escalation, RouteActivity
 from storage.tables import Approval, Incident, Ticket
@@ -111,29 +109,7 @@ def _approvals(approvals: list[Approval]) -> list[Block]:
 
 
 def _buttons(approval: Approval) -> ActionsBlock:
-    return ActionsBlock(
-        block_id=f"home_approval:{approval.id}",
-        elements=[
-            ButtonElement(
-                text=PlainTextObject(text="Approve"),
-                action_id=HOME_APPROVE,
-                value=approval.id,
-                style="primary",
-                confirm=ConfirmObject(
-                    title="Approve this action?",
-                    text=MarkdownTextObject(text=escape(approval.summary)[:300]),
-                    confirm="Approve",
-                    deny="Cancel",
-                ),
-            ),
-            ButtonElement(
-                text=PlainTextObject(text="Reject"),
-                action_id=REJECT,
-                value=approval.id,
-                style="danger",
-            ),
-        ],
-    )
+    return decision_buttons(approval, f"home_approval:{approval.id}", HOME_APPROVE)
 
 
 def _open_records(incidents: list[Incident], tickets: list[Ticket]) -> list[Block]:
