@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -32,7 +32,10 @@ from agents.breaker import Breakers
 from agents.budget import TurnBudget, current_budget
 from agents.cost import cost_of
 from agents.errors import LLMUnavailable
+from agents.observe import model_call
+from agents.pricing import Price
 from agents.provider_errors import ProviderFailure, classify, fix_for
+from agents.spend_budget import reached as over_spend_budget
 
 log = structlog.stdlib.get_logger(__name__)
 litellm.suppress_debug_info = True  # no "Give Feedback" banners on stdout
@@ -109,6 +112,7 @@ class LLMSettings:
     breaker_cooldown: float = 60.0
     failure_budget: float = 15.0  # what failing models may cost one turn, in seconds
     reserve: float = 2.0  # seconds kept before the turn's deadline for the offline model
+    prices: Mapping[str, Price] = field(default_factory=dict)  # per model, over litellm's map
 
 
 @dataclass
@@ -138,6 +142,8 @@ class LLM:
         """
         budget = current_budget() or TurnBudget(clock=self.clock)
         candidates = [model, *(m for m in self.settings.fallbacks if m != model)]
+        if over_spend_budget() is not None:  # a money budget is spent: the offline model only
+            candidates = []
         for candidate in candidates:
             if candidate in budget.failed:
                 continue
@@ -260,11 +266,13 @@ class LLM:
             kwargs["tools"] = list(tools)
         if response_format is not None:
             kwargs["response_format"] = response_format
-        if listener is not None and _streams(model):
-            return await _streamed(model, list(messages), kwargs, limit, listener)
-        async with asyncio.timeout(limit):
-            response = await litellm.acompletion(model=model, messages=list(messages), **kwargs)
-        return _completion_of(model, response)
+        with model_call(model, messages, self.settings.prices) as call:  # span, price, meter
+            if listener is not None and _streams(model):
+                completion, built = await _streamed(model, list(messages), kwargs, limit, listener)
+                return call.completed(completion, built)
+            async with asyncio.timeout(limit):
+                response = await litellm.acompletion(model=model, messages=list(messages), **kwargs)
+            return call.completed(_completion_of(model, response), response)
 
 
 def _streams(model: str) -> bool:
@@ -280,9 +288,10 @@ async def _streamed(
     kwargs: dict[str, Any],
     limit: float,
     listener: Listener,
-) -> Completion:
+) -> tuple[Completion, Any]:
     """Stream one answer: each chunk must come within `limit` of the one before (a stall is a
-    timeout); text goes to the listener as it arrives; the chunks make the whole completion."""
+    timeout); text goes to the listener as it arrives; the chunks make the whole completion,
+    returned with the response they build (its usage and model price the call)."""
     kwargs = {**kwargs, "stream": True, "stream_options": {"include_usage": True}}
     chunks: list[Any] = []
     loop = asyncio.get_running_loop()
@@ -299,8 +308,21 @@ async def _streamed(
         raise litellm.exceptions.APIConnectionError(
             "the stream ended before any answer", llm_provider=model.split("/")[0], model=model
         )
+    answered_by = _answered_by(chunks)
+    if answered_by:  # litellm names the model asked for; the provider's own name prices it
+        built.model = answered_by
     completion = _completion_of(model, built)
-    return replace(completion, streamed=True)
+    return replace(completion, streamed=True), built
+
+
+def _answered_by(chunks: Sequence[Any]) -> str:
+    """The model the provider said answered a stream (a dated snapshot, say), if it said."""
+    for chunk in reversed(chunks):
+        hidden = getattr(chunk, "_hidden_params", None) or {}
+        name = hidden.get("provider_response_model") if isinstance(hidden, Mapping) else None
+        if name:
+            return str(name)
+    return ""
 
 
 def _delta_text(chunk: Any) -> str:

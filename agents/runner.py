@@ -42,6 +42,7 @@ from agents.results import (
     ToolOutcome,
     TurnInput,
 )
+from agents.run_spans import agent_run, run_tool
 from agents.tool import Exposure, Risk, Tool, ToolContext, compact_schema
 
 log = structlog.stdlib.get_logger(__name__)
@@ -226,11 +227,12 @@ class Runner:
         if tool is None:
             return ToolOutcome("failed", detail=f"{agent.name} has no tool {call.tool}")
         try:
-            output = await tool.run(tool.parse(call.arguments), context)
+            output = await run_tool(tool, tool.parse(call.arguments), context, call.call_id)
         except (ToolError, ValidationError) as exc:
             return ToolOutcome("failed", detail=str(exc))
         return ToolOutcome("executed", output=output)
 
+    @agent_run  # its span; its model calls are this agent's
     async def _loop(self, run: _Run) -> AgentResult:
         own = [t.schema() for t in run.agent.tools]
         first = own + _builtin_schemas(tuple(run.targets))
@@ -357,7 +359,7 @@ class Runner:
             agent=run.agent.name,
         )
         try:
-            output = await item.tool.run(item.arguments, context)
+            output = await run_tool(item.tool, item.arguments, context, call.id)
         except ToolError as exc:
             if item.exposure is not None:
                 await self.limits.release(item.key)  # nothing moved: it does not count

@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from agents.results import ToolOutcome
+from bot import tracing
 from bot.approvers import GroupMembers, describe
 from bot.cards import card_text, decided_card, pending_card
 from bot.outcomes import DECIDED, expired_words, final_line, outcome_of
@@ -139,6 +140,7 @@ class ApprovalDesk:
 
     # -- decisions ---------------------------------------------------------------------------
 
+    @tracing.clicked("approve")  # a trace of its own, linked to the turn that asked
     async def approve(
         self, approval_id: str, user: str, click: str, card: tuple[str, str] | None = None
     ) -> str:
@@ -169,6 +171,7 @@ class ApprovalDesk:
         await self.execute(approval.id, approved_by=user)
         return "Approved."
 
+    @tracing.clicked("reject")
     async def reject(
         self,
         approval_id: str,

@@ -38,6 +38,7 @@ class LazyGroup(click.Group):
         "audit": ("bot.cli_audit:audit", "Print the history of an approval or a thread."),
         "digest": ("bot.cli_digest:digest", "Send a digest now, or preview it with --dry-run."),
         "manifest": ("bot.manifest:manifest_command", "Print the Slack app manifest."),
+        "stats": ("bot.cli_stats:stats", "Turns, model calls, cost and budget use, by channel."),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -5,15 +5,23 @@ from __future__ import annotations
 import uuid
 
 from agents.breaker import Breakers
+from agents.spend_budget import SpendBudgets, day_start, usd
 from bot.approvals import ApprovalDesk
 from storage.store import Store
 
 
 class StatusCommand:
-    def __init__(self, store: Store, model: str, breakers: Breakers | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        model: str,
+        breakers: Breakers | None = None,
+        budgets: SpendBudgets | None = None,
+    ) -> None:
         self.store = store
         self.model = model
         self.breakers = breakers
+        self.budgets = budgets or SpendBudgets()
 
     async def __call__(self, args: str, user_id: str, channel_id: str) -> str:
         pending = await self.store.approvals.in_status("pending")
@@ -24,6 +32,7 @@ class StatusCommand:
             "*Switchboard status*",
             f"• Model: `{self.model}`",
             *self._unavailable(),
+            *await self._cost_today(channel_id),
             f"• Approvals waiting: {len(pending)}",
             f"• Open tickets: {len(tickets)}",
             f"• Open incidents: {len(incidents)}"
@@ -31,6 +40,22 @@ class StatusCommand:
             f"• Messages queued: {len(waiting)}",
         ]
         return "\n".join(lines)
+
+    async def _cost_today(self, channel: str) -> list[str]:
+        """What model calls cost today (UTC), and how much of each daily budget is used."""
+        start = day_start()
+        calls, cost = await self.store.costs.since(start)
+        line = f"• Model cost today (UTC): ${cost:,.4f} in {calls} call{'s' * (calls != 1)}"
+        total = self.budgets.total_daily_usd
+        if total is not None:
+            line += f" · daily budget {_use(cost, total)}"
+        lines = [line]
+        per_channel = self.budgets.per_channel_daily_usd
+        if per_channel is not None and channel:
+            here = (await self.store.costs.spent(channel, "", start)).channel_today
+            use = _use(here, per_channel)
+            lines.append(f"    ◦ This channel: ${here:,.4f} · its daily budget {use}")
+        return lines
 
     def _unavailable(self) -> list[str]:
         """Models skipped now (their breaker is open), why, and when they are tried again."""
@@ -40,6 +65,13 @@ class StatusCommand:
             "model answer."
             for b in (self.breakers.open_ones() if self.breakers is not None else [])
         ]
+
+
+def _use(spent: float, limit: float) -> str:
+    """`$5.00, 24% used`, or `$5.00, spent` once it is (turns then use the offline model)."""
+    if spent >= limit:
+        return f"{usd(limit)}, spent: the offline model answers"
+    return f"{usd(limit)}, {spent / limit:.0%} used"
 
 
 class DecideCommand:

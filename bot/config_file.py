@@ -97,8 +97,16 @@ class RouterConfig(_Section):
     encoder_below: float = Field(default=0.8, ge=0, le=1)  # fast confidence under which it asks
 
 
+class ModelPrice(_Section):
+    """What a model costs in US dollars per million tokens (for models litellm does not price,
+    or to override its price)."""
+
+    input_per_million: float = Field(ge=0)
+    output_per_million: float = Field(ge=0)
+
+
 class ModelsConfig(_Section):
-    """How model calls fail over: fallbacks in order, then the offline model."""
+    """How model calls fail over: fallbacks in order, then the offline model; and prices."""
 
     fallbacks: list[str] = Field(default_factory=list)
     timeout: Duration = timedelta(seconds=15)
@@ -106,6 +114,16 @@ class ModelsConfig(_Section):
     retries: int = Field(default=2, ge=0, le=5)
     breaker_after: int = Field(default=5, ge=1, le=100)
     breaker_cooldown: Duration = timedelta(seconds=60)
+    # Keyed by the model string as configured (`ollama/llama3.1`, `openai/my-fine-tune`).
+    prices: dict[str, ModelPrice] = Field(default_factory=dict)
+
+
+class BudgetsConfig(_Section):
+    """Dollars of model calls; past one, turns run on the offline model (days in UTC)."""
+
+    per_channel_daily_usd: float | None = Field(default=None, ge=0)
+    per_thread_usd: float | None = Field(default=None, ge=0)
+    total_daily_usd: float | None = Field(default=None, ge=0)
 
 
 class BillingConfig(_Section):
@@ -131,6 +149,7 @@ class FileConfig(_Section):
 
     router: RouterConfig = RouterConfig()
     models: ModelsConfig = ModelsConfig()
+    budgets: BudgetsConfig = BudgetsConfig()
     agents: dict[Literal["triage", "billing", "technical", "escalation"], AgentConfig] = Field(
         default_factory=dict
     )

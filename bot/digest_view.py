@@ -180,10 +180,16 @@ def _conversation_blocks(cur: WindowFigures, prev: WindowFigures) -> list[Block]
                 _field("First reply p50", versus(c.first_reply_p50, p.first_reply_p50, duration)),
                 _field("First reply p95", versus(c.first_reply_p95, p.first_reply_p95, duration)),
                 _field("Corrected turns", versus(cur.corrected, prev.corrected, _count)),
+                _field("Model cost", versus(_cost(cur), _cost(prev), money)),
             ]
         ),
         DividerBlock(),
     ]
+
+
+def _cost(figures: WindowFigures) -> float:
+    """What the window's turns cost in model calls (every call of each turn, the router's too)."""
+    return sum(u.cost_usd for u in figures.usage)
 
 
 def _approval_blocks(cur: WindowFigures, prev: WindowFigures) -> list[Block]:
@@ -267,10 +273,11 @@ def fallback_text(view: View) -> str:
     c, p = view.current.conversations, view.previous.conversations
     if view.current.empty:
         return f"Digest {view.name}: all quiet, nothing happened in the last {span(view.window)}."
+    cost = versus(_cost(view.current), _cost(view.previous), money)
     return (
         f"Digest {view.name}: {versus(c.total, p.total, _count)} conversations, "
         f"{c.resolved} resolved, {c.escalated} escalated, {c.waiting_approval} waiting on "
-        f"approval; {view.open_total} open escalations and incidents."
+        f"approval; {view.open_total} open escalations and incidents; model cost {cost}."
     )[:3900]
 
 

@@ -14,6 +14,8 @@ from typing import Any
 import structlog
 from slack_bolt.response import BoltResponse
 
+from agents.tracing import annotate
+from bot import tracing
 from bot.metrics import Metrics
 from bot.turns import DM_THREAD, classify, is_dm, memory_thread
 from bot.worker import Worker
@@ -40,7 +42,8 @@ class Intake:
         self.metrics.events.labels(str(event.get("type"))).inc()
         classified = classify(event)
         if classified.kind == "turn" and await self._is_conversation(body, event):
-            await self._record(body, event)
+            with tracing.intake(body, event):  # the root of the event's trace; the row carries it
+                await self._record(body, event)
         elif classified.kind in ("edit", "delete"):
             await self._follow_edit(body, event, classified.kind)
         await next()
@@ -77,6 +80,7 @@ class Intake:
                 else "twin"
             )
             self.metrics.duplicates.labels(why).inc()
+            annotate({"switchboard.duplicate": why})
             log.info("intake.duplicate", event_id=body.get("event_id"), why=why)
             return
         log.info("intake.recorded", event_id=body.get("event_id"), inbox_id=row_id)

@@ -1,7 +1,8 @@
 """Structured logs: JSON in production, readable lines on a terminal.
 
 Two rules hold for every line: it carries the context bound for the work at hand (event id,
-thread) and it never carries a secret. Tokens are masked by pattern as a last line of defence,
+thread, and when tracing is on the trace and span ids, to find the line's trace) and it never
+carries a secret. Tokens are masked by pattern as a last line of defence,
 in case one reaches a log through an exception message or a library's repr.
 """
 
@@ -14,6 +15,8 @@ from collections.abc import MutableMapping
 from typing import Any, Literal
 
 import structlog
+
+from agents.tracing import current_ids
 
 _SECRET = re.compile(r"\b(xox[abposr]-|xapp-|sk-|sk_live_|rk_live_|whsec_)[A-Za-z0-9\-_]{6,}")
 
@@ -31,11 +34,22 @@ def _redact_secrets(
     return event
 
 
+def trace_ids(
+    _logger: Any, _name: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    ids = current_ids()
+    if ids is not None:
+        event.setdefault("trace_id", ids[0])
+        event.setdefault("span_id", ids[1])
+    return event
+
+
 def configure(level: str = "INFO", fmt: Literal["auto", "json", "console"] = "auto") -> None:
     """Configure structlog and route the standard library's loggers (Bolt, aiohttp) through it."""
     use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
+        trace_ids,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+
+from agents.metering import ModelCall
 
 
 @dataclass(frozen=True)
@@ -15,6 +18,7 @@ class Metrics:
     routes: Counter
     turn_seconds: Histogram
     turn_failures: Counter
+    llm_calls: Counter
     llm_tokens: Counter
     llm_cost: Counter
     posts: Counter
@@ -46,11 +50,23 @@ class Metrics:
             turn_failures=Counter(
                 "switchboard_turn_failures", "Turns that failed", registry=registry
             ),
+            llm_calls=Counter(
+                "switchboard_llm_calls",
+                "Answered model calls",
+                ["agent", "model"],
+                registry=registry,
+            ),
             llm_tokens=Counter(
-                "switchboard_llm_tokens", "LLM tokens", ["agent", "kind"], registry=registry
+                "switchboard_llm_tokens",
+                "LLM tokens (kind: input or output)",
+                ["agent", "model", "kind"],
+                registry=registry,
             ),
             llm_cost=Counter(
-                "switchboard_llm_cost_usd", "LLM cost in USD", ["agent"], registry=registry
+                "switchboard_llm_cost_usd",
+                "LLM cost in USD",
+                ["agent", "model"],
+                registry=registry,
             ),
             posts=Counter("switchboard_slack_posts", "Outbox posts", ["result"], registry=registry),
             malformed=Counter(
@@ -59,6 +75,15 @@ class Metrics:
                 registry=registry,
             ),
         )
+
+    def count_model_calls(self, calls: Sequence[ModelCall]) -> None:
+        """Tokens and cost by agent and model, from a turn's meter (every turn: replies,
+        approval follow-ups, corrections)."""
+        for call in calls:
+            self.llm_calls.labels(call.agent, call.model).inc()
+            self.llm_tokens.labels(call.agent, call.model, "input").inc(call.input_tokens)
+            self.llm_tokens.labels(call.agent, call.model, "output").inc(call.output_tokens)
+            self.llm_cost.labels(call.agent, call.model).inc(call.cost_usd)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -20,10 +20,12 @@ from aiohttp import web
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from agents.tracing import traceparent
 from bot.app import create_app
 from bot.approvals import ApprovalDesk
 from bot.approvers import GroupMembers
 from bot.attachments import Attachments
+from bot.budget_alerts import BudgetAlerts
 from bot.cards import APPROVE
 from bot.client import slack_client
 from bot.commands import DecideCommand, StatusCommand
@@ -39,6 +41,8 @@ from bot.sender import Sender
 from bot.settings import FIXES, Settings
 from bot.slack_errors import describe_failure
 from bot.surfaces import Surfaces
+from bot.telemetry import Telemetry
+from bot.telemetry import start as start_telemetry
 from bot.wiring import (
     SlackNotifier,
     approval_rules,
@@ -46,6 +50,7 @@ from bot.wiring import (
     correctors,
     decider_for,
     runner_for,
+    spend_budgets,
     stored_classifier,
     supervisor_settings,
 )
@@ -77,6 +82,7 @@ class Switchboard:
     scheduler: DigestScheduler
     readiness: Readiness
     surfaces: Surfaces | None = None  # Home, assistant, shortcut, reasons (bot/surfaces.py)
+    telemetry: Telemetry | None = None  # traces, when OTEL_* asks for them
 
 
 async def serve_http(
@@ -156,7 +162,7 @@ async def running(
         raise ConfigError(
             "DATABASE_URL", "the database schema is not up to date", "Run `switchboard db upgrade`"
         )
-    store = Store.over(db)
+    store = Store.over(db, trace_context=traceparent)  # rows carry the span that wrote them
     http = aiohttp.ClientSession()
     client = slack_client(settings, http)
     try:
@@ -176,6 +182,7 @@ async def running(
         decider_for(settings, runner.llm, trained),
         approval_rules(settings),
         supervisor_settings(settings),
+        on_model_calls=metrics.count_model_calls,
     )
     desk_ref: list[ApprovalDesk] = []
 
@@ -216,7 +223,7 @@ async def running(
         bot_user_id=str(identity["user_id"]),
         concurrency=settings.env.max_concurrency,
         lease=lease,
-        extra_messages=desk.cards_for,
+        extra_messages=BudgetAlerts.of(settings).after(desk.cards_for),  # cards, then alerts
         attachments=Attachments(client, http),
     )
     surfaces = Surfaces(store, client, desk, worker, metrics, agents, settings.file.digests)
@@ -228,7 +235,9 @@ async def running(
         intake=Intake(store, worker, metrics),
         identity=dict(identity.data) if isinstance(identity.data, dict) else {},
         commands={
-            "status": StatusCommand(store, agents["triage"].active_model, runner.llm.breakers),
+            "status": StatusCommand(
+                store, agents["triage"].active_model, runner.llm.breakers, spend_budgets(settings)
+            ),
             "approve": DecideCommand(desk, "approve"),
             "reject": DecideCommand(desk, "reject"),
             "digest": DigestCommand(digests),
@@ -258,6 +267,7 @@ async def running(
         Readiness(store, client),
     )
     board.surfaces = surfaces
+    traces = board.telemetry = start_telemetry(settings.env)
     sending = asyncio.create_task(sender.run())
     sweeping = asyncio.create_task(worker.sweep())
     expiring = asyncio.create_task(desk.sweep())
@@ -283,6 +293,7 @@ async def running(
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await board.readiness.close()
+        await traces.close()  # the last spans go out
         await store.close()
         await http.close()
 

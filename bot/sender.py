@@ -35,6 +35,7 @@ import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import tracing
 from bot.metrics import Metrics
 from bot.slack_errors import describe_failure
 from storage.store import Store
@@ -188,6 +189,7 @@ class Sender:
         if slot > now:
             await asyncio.sleep(slot - now)
 
+    @tracing.posted  # a span in the trace of the work that queued the row
     async def _post(self, row: OutboxMessage) -> str | None:
         metadata = {"event_type": METADATA_TYPE, "event_payload": {"outbox_id": row.id}}
         common: dict[str, Any] = {"channel": row.channel, "text": row.text}

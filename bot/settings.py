@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -54,7 +55,41 @@ FIXES: dict[str, str] = {
     ),
     "SWITCHBOARD_DEMO_LEDGER": "Set it to a writable path for the demo ledger's SQLite file",
     "SWITCHBOARD_CACHE_DIR": "Set it to a writable folder for the trained router's cache",
+    "OTEL_SDK_DISABLED": "Set it to true to turn tracing off, or unset it",
+    "OTEL_TRACES_EXPORTER": "Set it to otlp (the default when an endpoint is set) or none",
+    "OTEL_EXPORTER_OTLP_ENDPOINT": (
+        "Set it to the base URL of an OTLP/HTTP receiver, e.g. http://127.0.0.1:4318 "
+        "(traces go to its /v1/traces)"
+    ),
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": (
+        "Set it to the full URL that receives traces, e.g. http://127.0.0.1:4318/v1/traces"
+    ),
+    "OTEL_EXPORTER_OTLP_PROTOCOL": (
+        "Set it to http/protobuf (Switchboard exports over OTLP/HTTP with protobuf), or unset it"
+    ),
+    "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": (
+        "Set it to http/protobuf (Switchboard exports over OTLP/HTTP with protobuf), or unset it"
+    ),
+    "OTEL_SERVICE_NAME": "Set it to the name traces should carry (default switchboard)",
+    "OTEL_TRACES_SAMPLER": (
+        "Set it to always_on, always_off, traceidratio, parentbased_always_on, "
+        "parentbased_always_off or parentbased_traceidratio"
+    ),
+    "OTEL_TRACES_SAMPLER_ARG": "Set it to the sampling ratio, a number from 0 to 1",
+    "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": (
+        "Set it to true to put prompts and replies in spans, or false (the default)"
+    ),
 }
+
+Sampler = Literal[
+    "always_on",
+    "always_off",
+    "traceidratio",
+    "parentbased_always_on",
+    "parentbased_always_off",
+    "parentbased_traceidratio",
+]
+OTLP_HTTP = "http/protobuf"
 
 
 # Values never echoed back in an error (DATABASE_URL may hold a password).
@@ -97,6 +132,33 @@ class EnvSettings(BaseSettings):
         default="switchboard-demo-ledger.db", alias="SWITCHBOARD_DEMO_LEDGER"
     )
     cache_dir: str = Field(default=".switchboard-cache", alias="SWITCHBOARD_CACHE_DIR")
+    # Tracing: OpenTelemetry's own variables, read here so a mistake is one line like any other.
+    # The exporter's finer settings (OTEL_EXPORTER_OTLP_HEADERS, _TIMEOUT, _COMPRESSION, the
+    # OTEL_BSP_* batch settings, OTEL_RESOURCE_ATTRIBUTES) are read by the SDK itself.
+    otel_sdk_disabled: bool = Field(default=False, alias="OTEL_SDK_DISABLED")
+    otel_traces_exporter: Literal["otlp", "none"] | None = Field(
+        default=None, alias="OTEL_TRACES_EXPORTER"
+    )
+    otel_endpoint: str | None = Field(default=None, alias="OTEL_EXPORTER_OTLP_ENDPOINT")
+    otel_traces_endpoint: str | None = Field(
+        default=None, alias="OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+    )
+    otel_protocol: Literal["http/protobuf"] | None = Field(
+        default=None, alias="OTEL_EXPORTER_OTLP_PROTOCOL"
+    )
+    otel_traces_protocol: Literal["http/protobuf"] | None = Field(
+        default=None, alias="OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"
+    )
+    otel_service_name: str = Field(default="switchboard", alias="OTEL_SERVICE_NAME")
+    otel_traces_sampler: Sampler = Field(
+        default="parentbased_always_on", alias="OTEL_TRACES_SAMPLER"
+    )
+    otel_traces_sampler_arg: float | None = Field(
+        default=None, ge=0, le=1, alias="OTEL_TRACES_SAMPLER_ARG"
+    )
+    genai_capture_content: bool = Field(
+        default=False, alias="OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
+    )
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -128,12 +190,57 @@ class EnvSettings(BaseSettings):
             raise ValueError(str(exc)) from exc
         return value
 
+    @field_validator("otel_endpoint", "otel_traces_endpoint")
+    @classmethod
+    def _otlp_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
+
+    @field_validator("otel_traces_exporter", "otel_traces_sampler", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("genai_capture_content", mode="before")
+    @classmethod
+    def _capture(cls, value: Any) -> Any:
+        """`true`/`false`, or the GenAI utilities' words (SPAN_ONLY, SPAN_AND_EVENT: on)."""
+        if isinstance(value, str) and value.strip().lower() in ("span_only", "span_and_event"):
+            return True
+        if isinstance(value, str) and value.strip().lower() in ("no_content", "event_only"):
+            return False
+        return value
+
+    @property
+    def traces_on(self) -> bool:
+        """Off unless an endpoint (or the otlp exporter) is asked for, and not switched off."""
+        if self.otel_sdk_disabled or self.otel_traces_exporter == "none":
+            return False
+        return bool(
+            self.otel_traces_endpoint or self.otel_endpoint or self.otel_traces_exporter == "otlp"
+        )
+
+    @property
+    def traces_endpoint(self) -> str:
+        """Where spans go: the traces URL as given, else the base URL's /v1/traces."""
+        if self.otel_traces_endpoint:
+            return self.otel_traces_endpoint
+        base = self.otel_endpoint or "http://localhost:4318"
+        return base.removesuffix("/") + "/v1/traces"
+
     @field_validator(
         "model",
         "slack_bot_token",
         "slack_app_token",
         "slack_signing_secret",
         "config_file",
+        "otel_endpoint",
+        "otel_traces_endpoint",
+        "otel_traces_exporter",
+        "otel_protocol",
+        "otel_traces_protocol",
+        "otel_traces_sampler_arg",
         mode="before",
     )
     @classmethod
@@ -232,6 +339,16 @@ def _plain(error: Mapping[str, Any]) -> str:
     return message[0].lower() + message[1:] if message else "is invalid"
 
 
+def without_credentials(url: str) -> str:
+    """A URL as it may be shown: a user and password in it (https://user:key@host) hidden."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 def describe(settings: Settings) -> list[tuple[str, str]]:
     """Name and value of each setting for `switchboard config check`, secrets masked."""
     rows = []
@@ -243,6 +360,8 @@ def describe(settings: Settings) -> list[tuple[str, str]]:
             shown = "(not set)"
         elif field == "database_url":
             shown = make_url(value).render_as_string(hide_password=True)
+        elif field in ("otel_endpoint", "otel_traces_endpoint"):
+            shown = without_credentials(value)
         else:
             shown = str(value)
         rows.append((str(info.alias), shown))

@@ -24,16 +24,19 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any, Literal
 
 import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from agents.tracing import traceparent
 from bot.render import safe_mrkdwn
 from bot.sender import METADATA_TYPE
 from bot.slack_errors import describe_failure
 from bot.thread_status import ThreadStatus
+from bot.tracing import web_call
 from bot.turns import reply_thread
 from router.turn import Reply, Turn
 from storage.outbox import Outbox
@@ -101,6 +104,7 @@ class SlackStream:
         self._closing = False
         self._task: asyncio.Task[None] | None = None
         self._last = 0.0
+        self._trace = traceparent()  # the turn's: the stream's Web API calls join its trace
 
     # ----- the ReplySink -------------------------------------------------------------------
     async def status(self, words: str) -> None:
@@ -153,13 +157,14 @@ class SlackStream:
             response = await self._start(chunk)
         if response is None:
             self.mode = "update"
-            response = await self.client.chat_postMessage(
-                channel=self.turn.channel,
-                thread_ts=self.thread_ts,
-                text=safe_mrkdwn(chunk),
-                metadata=self._metadata(),
-                unfurl_links=False,
-            )
+            with self._traced("chat.postMessage"):
+                response = await self.client.chat_postMessage(
+                    channel=self.turn.channel,
+                    thread_ts=self.thread_ts,
+                    text=safe_mrkdwn(chunk),
+                    metadata=self._metadata(),
+                    unfurl_links=False,
+                )
         self.ts = str(response["ts"])
         self.sent = chunk
         self._last = self.clock()
@@ -169,13 +174,14 @@ class SlackStream:
         """chat.startStream, or None where the workspace does not stream."""
         dm = self.turn.channel.startswith("D")  # in a channel, Slack wants who is answered
         try:
-            response = await self.client.chat_startStream(
-                channel=self.turn.channel,
-                thread_ts=self.thread_ts or "",
-                markdown_text=safe_mrkdwn(chunk),
-                recipient_team_id=None if dm else self.turn.team_id,
-                recipient_user_id=None if dm else self.turn.user_id,
-            )
+            with self._traced("chat.startStream"):
+                response = await self.client.chat_startStream(
+                    channel=self.turn.channel,
+                    thread_ts=self.thread_ts or "",
+                    markdown_text=safe_mrkdwn(chunk),
+                    recipient_team_id=None if dm else self.turn.team_id,
+                    recipient_user_id=None if dm else self.turn.user_id,
+                )
         except SlackApiError as exc:
             error = str(exc.response.get("error") or "")
             if error not in REFUSED:
@@ -188,18 +194,23 @@ class SlackStream:
     async def _append(self, chunk: str) -> None:
         assert self.ts is not None
         if self.mode == "stream":
-            await self.client.chat_appendStream(
-                channel=self.turn.channel, ts=self.ts, markdown_text=safe_mrkdwn(chunk)
-            )
+            with self._traced("chat.appendStream"):
+                await self.client.chat_appendStream(
+                    channel=self.turn.channel, ts=self.ts, markdown_text=safe_mrkdwn(chunk)
+                )
         else:
-            await self.client.chat_update(
-                channel=self.turn.channel, ts=self.ts, text=safe_mrkdwn(self.sent + chunk)
-            )
+            with self._traced("chat.update"):
+                await self.client.chat_update(
+                    channel=self.turn.channel, ts=self.ts, text=safe_mrkdwn(self.sent + chunk)
+                )
         self.sent += chunk
         self._last = self.clock()
 
     def _metadata(self) -> dict[str, Any]:
         return {"event_type": METADATA_TYPE, "event_payload": {"outbox_id": self.row_id}}
+
+    def _traced(self, method: str) -> AbstractContextManager[None]:
+        return web_call(method, self.turn.channel, self.thread_ts, self._trace)
 
     # ----- the end -------------------------------------------------------------------------
     async def finish(self, reply: Reply, rendered: list[Outgoing], then: list[Outgoing]) -> bool:
@@ -243,21 +254,23 @@ class SlackStream:
         assert self.ts is not None
         blocks = [b for b in first.blocks or [] if b.get("type") != "section"]
         if self.mode == "stream" and len(more) <= MAX_CHUNK:
-            await self.client.chat_stopStream(
-                channel=self.turn.channel,
-                ts=self.ts,
-                markdown_text=safe_mrkdwn(more) if more.strip() else None,
-                blocks=blocks or None,
-                metadata=self._metadata(),
-            )
+            with self._traced("chat.stopStream"):
+                await self.client.chat_stopStream(
+                    channel=self.turn.channel,
+                    ts=self.ts,
+                    markdown_text=safe_mrkdwn(more) if more.strip() else None,
+                    blocks=blocks or None,
+                    metadata=self._metadata(),
+                )
         else:  # posted and updated: the last update makes it the whole reply
-            await self.client.chat_update(
-                channel=self.turn.channel,
-                ts=self.ts,
-                text=first.text,
-                blocks=first.blocks,
-                metadata=self._metadata(),
-            )
+            with self._traced("chat.update"):
+                await self.client.chat_update(
+                    channel=self.turn.channel,
+                    ts=self.ts,
+                    text=first.text,
+                    blocks=first.blocks,
+                    metadata=self._metadata(),
+                )
 
 
 def _tail(reply: Reply, received: str) -> str | None:

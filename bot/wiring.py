@@ -16,8 +16,10 @@ from agents.agent import Agent
 from agents.connectors.paging import Notifier, Pager, PagerDutyPager, SlackPager
 from agents.limits import Hold
 from agents.llm import LLM, LLMSettings
+from agents.pricing import Price
 from agents.runner import Runner
 from agents.specialists.factory import SpecialistConfig, build_specialists, default_deps
+from agents.spend_budget import SpendBudgets
 from bot.config_file import ApproverRule
 from bot.errors import ConfigError
 from bot.settings import FIXES, Settings
@@ -241,9 +243,24 @@ def llm_settings(settings: Settings) -> LLMSettings:
         breaker_threshold=models.breaker_after,
         breaker_cooldown=models.breaker_cooldown.total_seconds(),
         failure_budget=models.failure_budget.total_seconds(),
+        prices={
+            model: Price(price.input_per_million, price.output_per_million)
+            for model, price in models.prices.items()
+        },
+    )
+
+
+def spend_budgets(settings: Settings) -> SpendBudgets:
+    budgets = settings.file.budgets
+    return SpendBudgets(
+        budgets.per_channel_daily_usd, budgets.per_thread_usd, budgets.total_daily_usd
     )
 
 
 def supervisor_settings(settings: Settings) -> SupervisorSettings:
     router = settings.file.router
-    return SupervisorSettings(max_hops=router.max_hops, turn_deadline=router.turn_deadline)
+    return SupervisorSettings(
+        max_hops=router.max_hops,
+        turn_deadline=router.turn_deadline,
+        budgets=spend_budgets(settings),
+    )

@@ -23,6 +23,8 @@ import structlog
 from slack_sdk.web.async_client import AsyncWebClient
 
 from agents.doing import READING
+from agents.tracing import fail_current
+from bot import tracing
 from bot.attachments import Attachments
 from bot.corrections import with_control
 from bot.metrics import Metrics
@@ -138,14 +140,18 @@ class Worker:
         attached = await self.attachments.describe(files) if files and self.attachments else ""
         turn = turn_of(row.payload, self.bot_user_id, attached)
         started = time.perf_counter()
-        with structlog.contextvars.bound_contextvars(
-            event_id=turn.event_id, thread=f"{turn.channel}:{turn.thread_ts}"
+        with (
+            tracing.turn(turn, row.trace_context),
+            structlog.contextvars.bound_contextvars(
+                event_id=turn.event_id, thread=f"{turn.channel}:{turn.thread_ts}"
+            ),
         ):
             heartbeat = asyncio.create_task(self._heartbeat(row_id))
             try:
                 await self._turn(turn)
             except Exception as exc:
                 log.exception("turn.failed", error=type(exc).__name__)
+                fail_current(exc)
                 self.metrics.turn_failures.inc()
                 await self._enqueue_failure(turn)
                 await self.store.inbox.fail(row_id, f"{type(exc).__name__}: {exc}")
@@ -200,9 +206,6 @@ class Worker:
     def _count(self, reply: Reply) -> None:
         for choice in reply.decision.routes:
             self.metrics.routes.labels(choice.route, reply.decision.source).inc()
-        self.metrics.llm_tokens.labels(reply.agent, "prompt").inc(reply.usage.prompt_tokens)
-        self.metrics.llm_tokens.labels(reply.agent, "completion").inc(reply.usage.completion_tokens)
-        self.metrics.llm_cost.labels(reply.agent).inc(reply.usage.cost_usd)
 
     async def _enqueue_failure(self, turn: Turn) -> None:
         with contextlib.suppress(Exception):

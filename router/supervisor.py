@@ -13,7 +13,8 @@ reply; what only the end of the turn knows (notes, pending approvals, a second o
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, replace
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -34,6 +35,8 @@ from agents.results import (
     money_total,
 )
 from agents.runner import Runner
+from agents.spend_budget import SpendBudgets
+from agents.spend_budget import notice as budget_notice
 from agents.tool import ToolContext
 from router.approvals import ApprovalRules, Approvers
 from router.clarify import question as clarifying_question
@@ -43,6 +46,9 @@ from router.history import after_question, before
 from router.language import language
 from router.logs import condense
 from router.notes import note, preface
+from router.spending import CallsObserver, TurnSpending, spending, turn_usage
+from router.tracing import approval_requested
+from router.tracing import decide as traced_decide
 from router.turn import PendingApproval, Reply, ReplyPart, Turn
 from storage.approvals import NewApproval
 from storage.columns import utcnow
@@ -66,6 +72,7 @@ class SupervisorSettings:
     max_hops: int = 3
     turn_deadline: timedelta = timedelta(seconds=60)
     window_tokens: int = 3000
+    budgets: SpendBudgets = field(default_factory=SpendBudgets)  # money (agents.spend_budget)
 
 
 @dataclass(frozen=True)
@@ -84,8 +91,11 @@ class Supervisor:
         decider: Decider,
         approvals: ApprovalRules,
         settings: SupervisorSettings | None = None,
+        *,
+        on_model_calls: CallsObserver | None = None,  # each turn's calls, e.g. for /metrics
     ) -> None:
         self.store = store
+        self.on_model_calls = on_model_calls
         self.agents = agents
         self.runner = runner
         self.decider = decider
@@ -93,10 +103,25 @@ class Supervisor:
         self.settings = settings or SupervisorSettings()
 
     async def handle(self, turn: Turn, sink: ReplySink | None = None) -> Reply:
-        # One budget for every model call of the turn (route, specialists, hand-offs), so a
+        # Money first: a spent budget keeps the whole turn on the offline model. Then one time
+        # budget for every model call of the turn (route, specialists, hand-offs), so a
         # failing provider costs the turn its failure budget once, not once per call.
-        with turn_budget(self.settings.turn_deadline.total_seconds()):
-            return await self._handle(turn, sink)
+        async with self._spending(turn) as spent:
+            with turn_budget(self.settings.turn_deadline.total_seconds()):
+                reply = await self._handle(turn, sink)
+        return spent.on(reply)
+
+    def _spending(self, turn: Turn) -> AbstractAsyncContextManager[TurnSpending]:
+        """The turn's money: its budget checked first, its model calls stored at the end."""
+        return spending(
+            self.store,
+            self.settings.budgets,
+            turn=turn.event_id,
+            team_id=turn.team_id,
+            channel=turn.channel,
+            thread_ts=turn.thread_ts,
+            observe=self.on_model_calls,
+        )
 
     async def _handle(self, turn: Turn, sink: ReplySink | None = None) -> Reply:
         thread, new = await self.store.memory.open_thread(
@@ -108,7 +133,7 @@ class Supervisor:
         else:
             window = await self.store.memory.window(thread.id, self.settings.window_tokens)
         asked, text = after_question(window, turn.text)
-        decision = await self.decider.decide(text, None if asked else thread.agent)
+        decision = await traced_decide(self.decider, text, None if asked else thread.agent)
         question = new_message(
             thread.id,
             role="user",
@@ -151,8 +176,14 @@ class Supervisor:
 
     async def resume(self, approval_id: str, outcome: ToolOutcome) -> Reply:
         """Let the agent that asked for an approval continue with how it ended."""
-        with turn_budget(self.settings.turn_deadline.total_seconds()):
-            return await self._resume(approval_id, outcome)
+        asked = await self.store.approvals.get(approval_id)
+        if asked is None:
+            raise KeyError(approval_id)
+        turn = Turn(asked.team_id, asked.channel, asked.thread_ts, "", "", "", asked.id)
+        async with self._spending(turn) as spent:
+            with turn_budget(self.settings.turn_deadline.total_seconds()):
+                reply = await self._resume(approval_id, outcome)
+        return spent.on(reply)
 
     async def _resume(self, approval_id: str, outcome: ToolOutcome) -> Reply:
         approval = await self.store.approvals.get(approval_id)
@@ -239,8 +270,10 @@ class Supervisor:
             language=language(asked.text),
         )
         said = replace(turn, text=condense(asked.text).text)
-        ran = await self._follow(route, _input(said), history)
-        return await self._finish(turn, thread.id, decision, _annotated([ran], decision), None)
+        async with self._spending(turn) as spent:
+            ran = await self._follow(route, _input(said), history)
+            reply = await self._finish(turn, thread.id, decision, _annotated([ran], decision), None)
+        return spent.on(reply)
 
     async def carry_out(self, approval_id: str) -> ToolOutcome:
         """Run an approval already claimed (status approved), exactly once, keyed by its id."""
@@ -356,7 +389,7 @@ class Supervisor:
             parts[0] = replace(parts[0], text=f"{streamed}\n\n{removed}".strip())
         degraded = any(i.result.degraded for i in ran)
         text = _merge(parts, approvals, degraded, streamed=bool(streamed))
-        usage = sum((i.result.usage for i in ran), Usage())
+        usage = turn_usage(sum((i.result.usage for i in ran), Usage()))  # the router's too
         calls = [{"agent": i.result.agent, **c.as_dict()} for i in ran for c in i.result.tool_calls]
         answer = new_message(
             thread_id,
@@ -420,6 +453,7 @@ class Supervisor:
             pending.append(await self._store_request(turn, part, rule, key or None))
         return pending
 
+    @approval_requested  # its span; the row carries it, so the click links back
     async def _store_request(
         self, turn: Turn, request: ApprovalRequest, rule: Approvers, key: str | None
     ) -> PendingApproval:
@@ -519,7 +553,7 @@ def _merge(
     if approvals:
         lines.append(pending_text(approvals))
     if degraded:
-        lines.append(DEGRADED_NOTE)
+        lines.append(budget_notice() or DEGRADED_NOTE)
     return "\n\n".join(line for line in lines if line)
 
 

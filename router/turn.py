@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from agents.llm import Usage
+from agents.metering import ModelCall
+from agents.spend_budget import BudgetReached
 from router.decision import RouteDecision
 
 
@@ -54,3 +56,5 @@ class Reply:
     usage: Usage = field(default_factory=Usage)
     message_id: int | None = None
     streamed: str = ""  # the start of `text` already streamed into the thread as it was written
+    calls: tuple[ModelCall, ...] = ()  # every model call of the turn, the router's included
+    budget: BudgetReached | None = None  # the money budget that kept it on the offline model

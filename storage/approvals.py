@@ -27,6 +27,7 @@ from storage.columns import utcnow
 from storage.database import Database
 from storage.errors import InvalidTransitionError
 from storage.tables import Approval, ApprovalDecision
+from storage.trace_context import TraceContext, no_trace_context
 
 PENDING, APPROVED, REJECTED, EXPIRED = "pending", "approved", "rejected", "expired"
 EXECUTED, FAILED = "executed", "failed"
@@ -76,8 +77,9 @@ def new_approval_id() -> str:
 
 
 class Approvals:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, trace_context: TraceContext = no_trace_context) -> None:
         self._db = db
+        self._trace_context = trace_context
 
     async def create(self, new: NewApproval) -> Approval:
         return (await self.request(new))[0]
@@ -88,7 +90,7 @@ class Approvals:
         With a `request_key`, a second create (a turn re-run after a crash) returns the first
         row instead of asking the approvers twice.
         """
-        row = Approval(id=new_approval_id(), **new.__dict__)
+        row = Approval(id=new_approval_id(), trace_context=self._trace_context(), **new.__dict__)
         try:
             async with self._db.write() as session:
                 session.add(row)

@@ -19,13 +19,15 @@ from storage.columns import utcnow
 from storage.database import Database
 from storage.sql import insert_ignore, row_values
 from storage.tables import InboxEvent
+from storage.trace_context import TraceContext, no_trace_context
 
 RECEIVED, PROCESSING, DONE, FAILED = "received", "processing", "done", "failed"
 
 
 class Inbox:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, trace_context: TraceContext = no_trace_context) -> None:
         self._db = db
+        self._trace_context = trace_context
 
     async def record(
         self,
@@ -47,6 +49,7 @@ class Inbox:
             channel=channel,
             message_ts=message_ts,
             thread_ts=thread_ts,
+            trace_context=self._trace_context(),
         )
         async with self._db.write(urgent=True) as session:  # Slack is waiting for the ack
             new_id: int | None = await insert_ignore(

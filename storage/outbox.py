@@ -29,6 +29,7 @@ from storage.columns import utcnow
 from storage.database import Database
 from storage.sql import insert_ignore, row_values
 from storage.tables import OutboxMessage
+from storage.trace_context import TraceContext, no_trace_context
 
 PENDING, SENDING, POSTED, FAILED = "pending", "sending", "posted", "failed"
 STREAMING = "streaming"  # a reply being streamed: its sender is the turn, not the outbox
@@ -50,8 +51,9 @@ class Reply:
 
 
 class Outbox:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, trace_context: TraceContext = no_trace_context) -> None:
         self._db = db
+        self._trace_context = trace_context
 
     async def enqueue(self, reply: Reply) -> int | None:
         """The new row's id, or None if a reply with this dedupe key was already enqueued."""
@@ -60,9 +62,10 @@ class Outbox:
     async def enqueue_many(self, replies: list[Reply]) -> list[int | None]:
         """Several messages in one transaction: all of them are queued, or none is."""
         ids: list[int | None] = []
+        context = self._trace_context()
         async with self._db.write() as session:
             for reply in replies:
-                row = OutboxMessage(**reply.__dict__)
+                row = OutboxMessage(**reply.__dict__, trace_context=context)
                 ids.append(
                     await insert_ignore(
                         session, OutboxMessage, row_values(row), returning=col(OutboxMessage.id)

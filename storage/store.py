@@ -8,6 +8,7 @@ from storage.activity import Activity
 from storage.approvals import Approvals
 from storage.audit import Audit
 from storage.corrections import Corrections
+from storage.costs import Costs
 from storage.database import Database
 from storage.digests import DigestRuns
 from storage.inbox import Inbox
@@ -17,7 +18,9 @@ from storage.outbox import Outbox
 from storage.records import Incidents, Tickets
 from storage.reports import Reports
 from storage.spend import Spending
+from storage.stats import StatsReport
 from storage.surfaces import AssistantThreads, HomeViews
+from storage.trace_context import TraceContext, no_trace_context
 
 
 @dataclass(frozen=True)
@@ -38,18 +41,21 @@ class Store:
     activity: Activity
     home_views: HomeViews
     assistant_threads: AssistantThreads
+    costs: Costs
+    stats: StatsReport
 
     @classmethod
-    def over(cls, db: Database) -> Store:
+    def over(cls, db: Database, *, trace_context: TraceContext = no_trace_context) -> Store:
+        """Every repository over `db`; rows that later work continues carry `trace_context()`."""
         return cls(
             db=db,
-            inbox=Inbox(db),
+            inbox=Inbox(db, trace_context),
             memory=Memory(db),
-            approvals=Approvals(db),
+            approvals=Approvals(db, trace_context),
             tickets=Tickets(db),
             incidents=Incidents(db),
             audit=Audit(db),
-            outbox=Outbox(db),
+            outbox=Outbox(db, trace_context),
             digests=DigestRuns(db),
             leases=Leases(db),
             reports=Reports(db),
@@ -58,6 +64,8 @@ class Store:
             activity=Activity(db),
             home_views=HomeViews(db),
             assistant_threads=AssistantThreads(db),
+            costs=Costs(db),
+            stats=StatsReport(db),
         )
 
     async def close(self) -> None:

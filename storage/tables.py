@@ -67,6 +67,8 @@ class InboxEvent(SQLModel, table=True):
     locked_until: datetime | None = _when(nullable=True)
     received_at: datetime = _when()
     updated_at: datetime = _when()
+    # The intake's span as a W3C traceparent: the worker continues its trace (any replica).
+    trace_context: str | None = Field(default=None, max_length=64)
 
 
 class Thread(SQLModel, table=True):
@@ -171,6 +173,8 @@ class Approval(SQLModel, table=True):
     # The turn's own name for this request (event id, agent, ordinal): a turn re-run after a
     # crash finds its approval instead of asking twice.
     request_key: str | None = Field(default=None, max_length=200)
+    # The span that asked for it (W3C traceparent): the click that decides it links there.
+    trace_context: str | None = Field(default=None, max_length=64)
 
 
 class ApprovalDecision(SQLModel, table=True):
@@ -298,6 +302,8 @@ class OutboxMessage(SQLModel, table=True):
     locked_until: datetime | None = _when(nullable=True)
     created_at: datetime = _when()
     posted_at: datetime | None = _when(nullable=True)
+    # The span of the work that queued it (W3C traceparent): the post joins that trace.
+    trace_context: str | None = Field(default=None, max_length=64)
 
 
 class DigestRun(SQLModel, table=True):
@@ -397,3 +403,42 @@ class HomeView(SQLModel, table=True):
     team_id: str = Field(default="", max_length=32)
     opened_at: datetime = _when()
     published_at: datetime | None = _when(nullable=True)
+
+
+class ModelCallRecord(SQLModel, table=True):
+    """One answered model call: who made it, for which thread, its tokens and its cost in USD.
+
+    Cost is summed from here per thread, agent, channel, model and day (`storage.costs`), and
+    money budgets are checked against these sums, so they hold across replicas. No content is
+    kept, and the rows outlive the conversations' retention: they are the cost history.
+    """
+
+    __tablename__ = "model_calls"
+    __table_args__ = (
+        # The window sums (stats, the day's total) read only this index.
+        Index(
+            "ix_model_calls_created_at",
+            "created_at",
+            "channel",
+            "agent",
+            "model",
+            "input_tokens",
+            "output_tokens",
+            "cost_usd",
+        ),
+        Index("ix_model_calls_channel_at", "channel", "created_at", "cost_usd"),
+        Index("ix_model_calls_thread", "channel", "thread_ts", "cost_usd"),
+    )
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    turn: str = Field(max_length=200)  # the event id (or approval id) of the turn
+    team_id: str = Field(default="", max_length=32)
+    channel: str = Field(max_length=32)
+    thread_ts: str = Field(max_length=32)
+    agent: str = Field(max_length=32)
+    model: str = Field(max_length=200)
+    response_model: str | None = Field(default=None, max_length=200)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    created_at: datetime = _when()

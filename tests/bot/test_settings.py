@@ -13,7 +13,9 @@ from bot.errors import ConfigError
 from bot.settings import load_settings
 from storage.database import normalize_url
 
-CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SWITCHBOARD_"))}
+CLEAN_ENV = {
+    k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SWITCHBOARD_", "OTEL_"))
+}
 CLEAN_ENV.pop("DATABASE_URL", None)
 CLEAN_ENV.pop("PORT", None)
 
@@ -49,6 +51,12 @@ MISTAKES = [
     pytest.param({"LOG_LEVEL": "LOUD"}, (), "LOG_LEVEL", id="not-a-choice"),
     pytest.param(
         {"SWITCHBOARD_CONFIG": "missing.toml"}, (), "SWITCHBOARD_CONFIG", id="missing-file"
+    ),
+    pytest.param(
+        {"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"},
+        (),
+        "OTEL_EXPORTER_OTLP_PROTOCOL",
+        id="otlp-grpc-is-not-what-we-export",
     ),
 ]
 
@@ -86,6 +94,11 @@ TOML_MISTAKES = [
         "[approvals]\nexpires_after = 'soon'\n", "approvals.expires_after", id="bad-duration"
     ),
     pytest.param("[billing]\nconnector = 'paypal'\n", "billing.connector", id="bad-choice"),
+    pytest.param(
+        "[budgets]\nper_channel_daily_usd = -1\n",
+        "budgets.per_channel_daily_usd",
+        id="negative-budget",
+    ),
 ]
 
 

@@ -69,10 +69,12 @@ async def test_the_digest_blocks_hold_every_figure_within_slack_limits(
         "refund 33% (+33 pts)",
         "Escalation: 380 (+380) tokens, $0.0500 (+$0.0500)",
         "Triage: 110 (+40) tokens, $0.0090 (+$0.0030)",
+        "*Model cost*\\n$0.1170 (+$0.1110)",
         "Incident #2 SEV1: Checkout down (<#C0SUPPORT>)",
     ]:
         assert shown in text, shown
     assert digest.text.startswith("Digest daily: 7 (+5) conversations, 3 resolved")
+    assert digest.text.endswith("model cost $0.1170 (+$0.1110).")
     assert digest.chart is not None
     assert digest.chart_alt.startswith(
         "Stacked bar chart of new conversations per route per day, 23 Feb to 02 Mar "

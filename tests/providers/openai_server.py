@@ -123,9 +123,12 @@ def error(status: int, message: str, code: str | None) -> web.Response:
 
 
 class OpenAIServer(ScriptedServer):
-    def __init__(self) -> None:
+    def __init__(self, answered_by: str | None = None) -> None:
+        """`answered_by`: the model the answers name, as OpenAI names its dated snapshot
+        (`gpt-4o-mini-2024-07-18`) when asked for `gpt-4o-mini`; by default the one asked for."""
         super().__init__(path="/v1/chat/completions")
         self._key = ""
+        self.answered_by = answered_by
 
     @property
     def api_base(self) -> str:
@@ -145,7 +148,7 @@ class OpenAIServer(ScriptedServer):
         return response
 
     def whole(self, body: dict[str, Any], step: Step) -> dict[str, Any]:
-        return completion(str(body.get("model")), step)
+        return completion(self.answered_by or str(body.get("model")), step)
 
     async def stream(
         self, request: web.Request, body: dict[str, Any], step: Step
@@ -153,7 +156,8 @@ class OpenAIServer(ScriptedServer):
         include = bool((body.get("stream_options") or {}).get("include_usage"))
         response = await sse(request)
         sent_text = 0
-        for item in chunks(str(body.get("model")), step, include_usage=include):
+        model = self.answered_by or str(body.get("model"))
+        for item in chunks(model, step, include_usage=include):
             delta = item["choices"][0]["delta"] if item["choices"] else {}
             if delta.get("content"):
                 if step.stall_after is not None and sent_text >= step.stall_after:
