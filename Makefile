@@ -1,5 +1,5 @@
 # Two commands: `make run` starts Switchboard on its embedded defaults, `make test` checks it.
-# Both create .venv when missing and reinstall only when pyproject.toml changed.
+# Both create .venv when missing and reinstall only when pyproject.toml or uv.lock changed.
 
 PYTHON ?= python3
 VENV := .venv
@@ -23,17 +23,24 @@ typecheck: $(VENV)/.installed-dev
 unit: $(VENV)/.installed-dev
 	$(BIN)/pytest
 
-$(VENV)/bin/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+# The environment: pip installs uv into a new venv, then uv installs exactly what uv.lock
+# pins (after changing dependencies in pyproject.toml: `.venv/bin/uv lock`). One line per step.
+UV := UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv
 
-$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
-	$(BIN)/pip install --quiet -e .
-	touch $@
+$(BIN)/uv:
+	@echo "==> creating $(VENV) and installing uv"
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install --quiet uv >/dev/null 2>&1 || $(BIN)/pip install uv
 
-$(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
-	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $@ $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml uv.lock | $(BIN)/uv
+	@echo "==> installing Switchboard and its dependencies (uv.lock)"
+	@$(UV) sync --locked --inexact --quiet
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml uv.lock | $(BIN)/uv
+	@echo "==> installing Switchboard with its test tools (uv.lock)"
+	@$(UV) sync --locked --inexact --quiet --extra dev
+	@touch $@ $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
