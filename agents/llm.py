@@ -295,14 +295,23 @@ async def _streamed(
     kwargs = {**kwargs, "stream": True, "stream_options": {"include_usage": True}}
     chunks: list[Any] = []
     loop = asyncio.get_running_loop()
-    async with asyncio.timeout(limit) as scope:
-        response = await litellm.acompletion(model=model, messages=messages, **kwargs)
-        async for chunk in response:
-            scope.reschedule(loop.time() + limit)
-            chunks.append(chunk)
-            text = _delta_text(chunk)
-            if text:
-                await listener.delta(text)
+    try:
+        async with asyncio.timeout(limit) as scope:
+            response = await litellm.acompletion(model=model, messages=messages, **kwargs)
+            async for chunk in response:
+                scope.reschedule(loop.time() + limit)
+                chunks.append(chunk)
+                text = _delta_text(chunk)
+                if text:
+                    await listener.delta(text)
+    except TimeoutError:
+        if not chunks:
+            raise  # never answered: a timeout, not worth the same wait again
+        # It had begun and stalled: the provider's failure, worth one more try (as litellm's
+        # own mid-stream error is, whichever of the two timers fires first).
+        raise litellm.exceptions.APIConnectionError(
+            "the stream stalled", llm_provider=model.split("/")[0], model=model
+        ) from None
     built = litellm.stream_chunk_builder(chunks, messages=messages)
     if built is None:
         raise litellm.exceptions.APIConnectionError(

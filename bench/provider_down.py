@@ -5,7 +5,7 @@
 
 The bot runs in this process with its default settings (`[models]`: 15 s per call, 15 s of
 failures per turn, 2 retries, breaker after 5 failures) and `SWITCHBOARD_MODEL=openai/gpt-4o-mini`;
-litellm talks to a local OpenAI-protocol server (`tests/provider.py`) that refuses the key,
+litellm talks to a local OpenAI-protocol server (`tests/helpers/provider.py`) that refuses the key,
 hangs, answers HTML 500s or 429s, or to a port where nothing listens. localslack is the
 workspace. Each wave asks six questions at once, each in its own conversation (three channels,
 three DMs), and waits for every answer; waves follow one another, so the first shows what a
@@ -34,7 +34,7 @@ from bot.runtime import running, serve_http
 from bot.settings import EnvSettings, Settings
 from localslack import LocalSlack, LocalSlackConfig
 from router.supervisor import DEGRADED_NOTE
-from tests.provider import fake_provider, refused_url
+from tests.helpers.provider import fake_provider, refused_url
 
 BEHAVIOURS = ("401", "hang", "refused", "500", "429", "ok")
 WHERE = [("support", None), ("billing", None), ("oncall", None), ("D0BOB", "bob")]

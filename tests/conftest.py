@@ -15,44 +15,15 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from sqlalchemy import text
-from sqlmodel import SQLModel
 
 from storage.database import Database
 from storage.migrate import upgrade
 from storage.store import Store
+from tests.helpers import postgres
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-pytest_plugins = ("tests.browser",)  # the `browser` fixture (Debian's Chromium)
-
-PG_ADMIN_URL = os.environ.get(
-    "SWITCHBOARD_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
-
-
-async def _create_pg_database(name: str) -> None:
-    conn = await asyncpg.connect(PG_ADMIN_URL, timeout=5)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-
-
-async def _drop_pg_database(name: str) -> None:
-    conn = await asyncpg.connect(PG_ADMIN_URL, timeout=5)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
-async def _migrate(url: str) -> None:
-    db = Database(url)
-    try:
-        await upgrade(db)
-    finally:
-        await db.dispose()
+pytest_plugins = ("tests.helpers.browser",)  # the `browser` fixture (Debian's Chromium)
 
 
 @pytest.fixture(scope="session")
@@ -60,23 +31,17 @@ def postgres_url() -> Iterator[str]:
     """A fresh, migrated PostgreSQL database for this run; dropped afterwards."""
     name = f"switchboard_test_{secrets.token_hex(4)}"
     try:
-        asyncio.run(_create_pg_database(name))
+        asyncio.run(postgres.create_database(name))
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-        reason = f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}"
+        reason = f"PostgreSQL not reachable at {postgres.PG_ADMIN_URL}: {exc}"
         if os.environ.get("CI") == "true":
             pytest.fail(f"{reason} (CI=true: PostgreSQL tests must run)")
         pytest.skip(reason)
-    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    base = postgres.PG_ADMIN_URL.rsplit("/", 1)[0]
     url = f"{base}/{name}"
-    asyncio.run(_migrate(url))
+    asyncio.run(postgres.migrate(url))
     yield url
-    asyncio.run(_drop_pg_database(name))
-
-
-async def _empty_postgres(db: Database) -> None:
-    names = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
-    async with db.engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    asyncio.run(postgres.drop_database(name))
 
 
 @pytest.fixture
@@ -100,7 +65,7 @@ async def store(database_url: str) -> AsyncIterator[Store]:
     if db.is_sqlite:
         await upgrade(db)
     else:
-        await _empty_postgres(db)
+        await postgres.empty(db)
     store = Store.over(db)
     yield store
     await store.close()

@@ -24,8 +24,8 @@ from sqlmodel import col
 from localslack import LocalSlack, signature
 from storage.columns import utcnow
 from storage.tables import Approval
-from tests.adversarial.compromised import call, say
-from tests.adversarial.conftest import World, config, until, world
+from tests.helpers.adversarial import World, config, until, world
+from tests.helpers.compromised import call, say
 
 REFUND = "Please refund the double charge on INV-1018"
 

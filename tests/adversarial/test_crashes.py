@@ -21,8 +21,8 @@ import pytest
 
 from localslack import LocalSlack
 from storage.database import Database
-from tests.adversarial.conftest import World, config
-from tests.e2e.harness import bot, settings_for
+from tests.helpers.adversarial import World, config
+from tests.helpers.harness import bot, settings_for
 
 # What a dead process had claimed (a turn, a post) is taken over once its lease lapses: short
 # leases keep the restart quick; production's are longer (30 s, 60 s) and work the same way.

@@ -15,8 +15,8 @@ import pytest
 
 from bot.config_file import FileConfig, TechnicalConfig
 from localslack import LocalSlack
-from tests.adversarial.compromised import call, say
-from tests.adversarial.conftest import HELIX, World, config, world
+from tests.helpers.adversarial import HELIX, World, config, world
+from tests.helpers.compromised import call, say
 
 REFUND_INV_1018 = "refund INV-1018"
 CLAIMS = (

@@ -23,7 +23,7 @@ import aiohttp
 from localslack import LocalSlack
 from storage.database import Database
 from storage.migrate import upgrade
-from tests.adversarial.conftest import LEADS, ONCALL, asks_for_approval
+from tests.helpers.adversarial import LEADS, ONCALL, asks_for_approval
 
 PAGE = "The API is down for everyone since 09:10, page on-call"
 CONFIG = f"""
@@ -113,7 +113,7 @@ async def test_a_page_in_flight_when_the_process_is_killed_is_posted_once(
         )  # fmt: skip
     pages = [m for m in slack.history("oncall") if m.get("bot_id")]
     assert len(pages) == 1
-    with contextlib.closing(sqlite3.connect(tmp_path / "bot.db")) as db:
-        (incidents,) = db.execute("SELECT count(*) FROM incidents").fetchone()
-        (status,) = db.execute("SELECT status FROM approvals").fetchone()
+    with contextlib.closing(sqlite3.connect(tmp_path / "bot.db")) as file:
+        (incidents,) = file.execute("SELECT count(*) FROM incidents").fetchone()
+        (status,) = file.execute("SELECT status FROM approvals").fetchone()
     assert (incidents, status) == (1, "executed")

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from localslack import LocalSlack
-from tests.adversarial.compromised import call, say
-from tests.adversarial.conftest import LEADS, ONCALL, World, config, world
+from tests.helpers.adversarial import LEADS, ONCALL, World, config, world
+from tests.helpers.compromised import call, say
 
 INJECTIONS = {
     "channel": "<!channel>",

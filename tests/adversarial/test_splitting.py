@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from localslack import LocalSlack
-from tests.adversarial.compromised import NEXT, call, say
-from tests.adversarial.conftest import BRIGHTLINE, HELIX, ORBITAL, World, config, world
-from tests.conftest import _empty_postgres
+from tests.helpers.adversarial import BRIGHTLINE, HELIX, ORBITAL, World, config, world
+from tests.helpers.compromised import NEXT, call, say
+from tests.helpers.postgres import empty as empty_postgres
 
 CREDIT = {"customer_name": "Helix Analytics", "currency": "USD", "reason": "goodwill"}
 
@@ -151,7 +151,7 @@ async def test_two_replicas_on_postgres_cannot_both_spend_the_limit(
     from storage.database import Database
 
     db = Database(postgres_url)
-    await _empty_postgres(db)
+    await empty_postgres(db)
     await db.dispose()
     file = config(model="compromised")
     (tmp_path / "b").mkdir()

@@ -17,7 +17,7 @@ from structlog.testing import capture_logs
 from agents.budget import turn_budget
 from agents.llm import LLM, LLMSettings
 from agents.offline import OfflineRequest, OfflineStep, install_policy
-from tests.provider import FakeProvider, fake_provider, refused_url
+from tests.helpers.provider import FakeProvider, fake_provider, refused_url
 
 KEY = "sk-test-secret-0123456789"
 PRIMARY, BACKUP = "openai/gpt-primary", "openai/gpt-backup"

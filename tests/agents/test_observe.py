@@ -30,7 +30,7 @@ from agents.spend_budget import (
 from bot import logs, telemetry
 from bot.settings import EnvSettings, without_credentials
 from tests.helpers.otlp_receiver import OTLPReceiver
-from tests.provider import FakeProvider, fake_provider
+from tests.helpers.provider import FakeProvider, fake_provider
 
 KEY = "sk-test-observe-0123456789"
 ASK = [{"role": "user", "content": "why was I charged twice on INV-1024?"}]
@@ -93,11 +93,11 @@ async def test_content_goes_into_spans_only_when_turned_on(
     assert span.attributes["gen_ai.agent.name"] == "billing"
     # The meter has the call, priced as litellm prices it, and the completion carries the cost.
     price = sum(litellm.cost_per_token(model="gpt-4o-mini", prompt_tokens=10, completion_tokens=5))
-    assert meter.calls == [
-        metering.ModelCall(
-            "billing", "openai/gpt-4o-mini", 10, 5, pytest.approx(price), "gpt-4o-mini"
-        )  # type: ignore[arg-type]
-    ]
+    [metered] = meter.calls
+    assert metered == metering.ModelCall(
+        "billing", "openai/gpt-4o-mini", 10, 5, metered.cost_usd, "gpt-4o-mini"
+    )
+    assert metered.cost_usd == pytest.approx(price)
     assert (
         completion.usage.cost_usd == pytest.approx(price) == span.attributes["switchboard.cost_usd"]
     )
@@ -111,11 +111,11 @@ async def test_tracing_is_off_when_no_variable_asks_for_it() -> None:
         assert tracing.traceparent() is None and tracing.current_ids() is None
     assert not EnvSettings(
         OTEL_EXPORTER_OTLP_ENDPOINT="http://x:4318", OTEL_SDK_DISABLED="true"
-    ).traces_on  # type: ignore[arg-type]
+    ).traces_on
     assert not EnvSettings(
         OTEL_EXPORTER_OTLP_ENDPOINT="http://x:4318", OTEL_TRACES_EXPORTER="none"
-    ).traces_on  # type: ignore[arg-type]
-    on = EnvSettings(OTEL_EXPORTER_OTLP_ENDPOINT="http://x:4318/")  # type: ignore[arg-type]
+    ).traces_on
+    on = EnvSettings(OTEL_EXPORTER_OTLP_ENDPOINT="http://x:4318/")
     assert on.traces_on and on.traces_endpoint == "http://x:4318/v1/traces"
     assert on.otel_service_name == "switchboard"
     assert without_credentials("https://user:key@otlp.example:4318/v1/traces") == (

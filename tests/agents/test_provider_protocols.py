@@ -1,6 +1,6 @@
 """The LLM layer on litellm's OpenAI and Anthropic routes: whole answers, streams, every failure.
 
-Each test scripts a local server speaking the provider's own protocol (`tests.providers`) and
+Each test scripts a local server speaking the provider's own protocol (`tests.helpers.providers`) and
 calls `LLM.complete` as the agent loop does. Failures are told apart by kind, as the provider
 edges require: a refused key or an unknown model stops the model at once, a rate limit or a 5xx
 (Anthropic's 529 "overloaded" too) is retried, a bad request is not, a hang or a stream that
@@ -18,9 +18,9 @@ from structlog.testing import capture_logs
 from agents.budget import turn_budget
 from agents.llm import LLM, LLMSettings
 from agents.offline import OfflineRequest, OfflineStep, install_policy
-from tests.providers.anthropic_server import AnthropicServer
-from tests.providers.openai_server import OpenAIServer
-from tests.providers.script import Call, ScriptedServer, Step, serving
+from tests.helpers.providers.anthropic_server import AnthropicServer
+from tests.helpers.providers.openai_server import OpenAIServer
+from tests.helpers.providers.script import Call, ScriptedServer, Step, serving
 
 MODELS = {"openai": "openai/gpt-4o-mini", "anthropic": "anthropic/claude-3-5-haiku-latest"}
 ASK = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "INV-1024?"}]

@@ -15,7 +15,7 @@ from agents.llm import LLM, LLMSettings
 from agents.offline import OfflineRequest, OfflineStep
 from agents.results import ToolOutcome, TurnInput
 from agents.runner import Runner
-from agents.testing import HANG, ScriptedModel
+from agents.testing import HANG, ScriptedModel, Step
 from agents.tool import Risk, Tool, ToolContext
 
 TURN = TurnInput("T1", "C1", "1.0", "U1", "Refund invoice INV-1042 please", "Ev1")
@@ -270,11 +270,9 @@ async def test_handoff_ends_the_run_with_the_target() -> None:
 
 
 async def test_low_confidence_flag_and_step_limit() -> None:
-    script = ScriptedModel(
-        "t-loop",
-        [call("flag_low_confidence", reason="unsure")]
-        + [call("lookup_invoice", invoice="INV-1")] * 5,
-    )
+    steps: list[Step] = [call("flag_low_confidence", reason="unsure")]
+    steps += [call("lookup_invoice", invoice="INV-1")] * 5
+    script = ScriptedModel("t-loop", steps)
     result = await runner().run(make_agent("t-loop", Ledger(), script.model), TURN, [])
     script.assert_done()
     assert not result.confident and "steps" in result.text

@@ -66,7 +66,7 @@ def test_request_shapes(body: Any, problem: str | None) -> None:
 
 def response(data: Any, status: int) -> AsyncSlackResponse:
     return AsyncSlackResponse(
-        client=None,  # type: ignore[arg-type]
+        client=None,
         http_verb="POST",
         api_url="https://slack.com/api/chat.postMessage",
         req_args={},

@@ -21,7 +21,7 @@ from bot.client import WRITES
 from bot.manifest import manifest, manifest_text
 from bot.runtime import running
 from localslack import LocalSlack, LocalSlackConfig
-from tests.e2e.harness import settings_for
+from tests.helpers.harness import settings_for
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("bot", "agents", "router", "storage")

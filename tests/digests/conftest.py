@@ -1,25 +1,12 @@
-"""Fixtures: a local Slack workspace, and a Digests service posting to it through the outbox."""
+"""The digests' Slack: the local workspace, answering quickly and without pacing."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Callable
-from datetime import datetime
+from collections.abc import AsyncIterator
 
 import pytest
-from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.config_file import DigestConfig
-from bot.digests import Digests
-from bot.metrics import Metrics
-from bot.sender import Sender
 from localslack import LocalSlack, LocalSlackConfig
-from storage.store import Store
-
-DAILY = DigestConfig(
-    name="daily", channel="C0SUPPORT", cron="0 9 * * 1-5", timezone="Europe/Berlin", window="24h"
-)
 
 
 @pytest.fixture
@@ -28,26 +15,3 @@ async def slack() -> AsyncIterator[LocalSlack]:
         LocalSlackConfig(ack_timeout=0.5, retry_delays=(0.0,), rate_limits_enabled=False)
     ) as workspace:
         yield workspace
-
-
-@contextlib.asynccontextmanager
-async def digests_for(
-    store: Store,
-    slack: LocalSlack,
-    clock: Callable[[], datetime],
-    configs: list[DigestConfig] | None = None,
-) -> AsyncIterator[Digests]:
-    """Digests with a running outbox sender, as the runtime wires them."""
-    client = AsyncWebClient(token=slack.bot_token, base_url=slack.api_url)
-    sender = Sender(store, client, Metrics.create(), pace=0.0)
-    sending = asyncio.create_task(sender.run())
-    try:
-        yield Digests(store, client, sender, configs or [DAILY], clock=clock, post_timeout=10)
-    finally:
-        sending.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sending
-
-
-def digest_messages(slack: LocalSlack, channel: str = "support") -> list[dict[str, object]]:
-    return [m for m in slack.history(channel) if m.get("bot_id")]

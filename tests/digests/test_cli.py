@@ -12,7 +12,7 @@ from storage.database import Database
 from storage.migrate import upgrade
 from storage.store import Store
 from tests.bot.test_settings import switchboard
-from tests.digests.conftest import digest_messages
+from tests.helpers.digests import digest_messages
 
 TOML = """
 [[digests]]

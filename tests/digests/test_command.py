@@ -10,8 +10,8 @@ from bot.config_file import ApprovalsConfig, ApproverRule, DigestConfig, FileCon
 from localslack import LocalSlack
 from storage.database import Database
 from storage.store import Store
-from tests.digests.conftest import digest_messages
-from tests.e2e.harness import LEADS, bot, settings_for
+from tests.helpers.digests import digest_messages
+from tests.helpers.harness import LEADS, bot, settings_for
 
 NEW_YEAR = DigestConfig(name="daily", channel="C0SUPPORT", cron="0 9 1 1 *", window="24h")
 

@@ -10,9 +10,9 @@ from playwright.async_api import async_playwright, expect
 from bot.scheduler import ManualClock
 from localslack import LocalSlack
 from storage.store import Store
-from tests.browser import ARGS, CHROMIUM
-from tests.digests.conftest import digests_for
-from tests.digests.scenario import END, seed
+from tests.helpers.browser import ARGS, CHROMIUM
+from tests.helpers.digest_scenario import END, seed
+from tests.helpers.digests import digests_for
 
 pytestmark = pytest.mark.skipif(
     shutil.which(CHROMIUM) is None, reason="needs Debian's chromium (apt-get install chromium)"

@@ -12,8 +12,8 @@ from bot.scheduler import ManualClock
 from localslack import LocalSlack
 from storage.store import Store
 from storage.tables import Incident
-from tests.digests.conftest import digest_messages, digests_for
-from tests.digests.scenario import END, START, at, seed
+from tests.helpers.digest_scenario import END, START, at, seed
+from tests.helpers.digests import digest_messages, digests_for
 
 
 async def test_digest_posts_blocks_and_uploads_the_chart_into_its_thread(

@@ -11,7 +11,7 @@ import pytest
 from bot.digests import day_starts
 from storage.figures import AgentUsage, Approvals, Conversations, word_counts
 from storage.store import Store
-from tests.digests.scenario import END, START, at, seed
+from tests.helpers.digest_scenario import END, START, at, seed
 
 
 async def test_every_figure_of_the_window(store: Store) -> None:

@@ -17,8 +17,8 @@ from bot.scheduler import DigestScheduler, ManualClock, crontab_weekdays
 from localslack import LocalSlack
 from storage.database import Database
 from storage.store import Store
-from tests.digests.conftest import DAILY, digest_messages, digests_for
-from tests.digests.scenario import seed
+from tests.helpers.digest_scenario import seed
+from tests.helpers.digests import DAILY, digest_messages, digests_for
 
 EVERY_DAY = DigestConfig(
     name="daily", channel="C0SUPPORT", cron="0 9 * * *", timezone="Europe/Berlin", window="24h"

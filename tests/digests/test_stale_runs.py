@@ -7,8 +7,8 @@ from datetime import timedelta
 from bot.scheduler import DigestScheduler, ManualClock
 from localslack import LocalSlack
 from storage.store import Store
-from tests.digests.conftest import DAILY, digest_messages, digests_for
-from tests.digests.scenario import END, START, seed
+from tests.helpers.digest_scenario import END, START, seed
+from tests.helpers.digests import DAILY, digest_messages, digests_for
 
 
 async def crashed_run(store: Store, clock: ManualClock) -> int:

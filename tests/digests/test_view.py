@@ -22,8 +22,8 @@ from storage.figures import (
     WindowFigures,
 )
 from storage.store import Store
-from tests.digests.conftest import DAILY
-from tests.digests.scenario import END, seed
+from tests.helpers.digest_scenario import END, seed
+from tests.helpers.digests import DAILY
 
 
 def test_figures_show_their_change() -> None:

@@ -22,7 +22,7 @@ from localslack import signature
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
-WRONG = ("x", 7, [], {}, [1], "", True, 1.5)
+WRONG: tuple[object, ...] = ("x", 7, [], {}, [1], "", True, 1.5)
 
 
 @dataclass(frozen=True)

@@ -11,58 +11,25 @@ from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
-from sqlalchemy import text, update
-from sqlmodel import col
+from sqlalchemy import func, update
+from sqlmodel import col, select
 
 from agents.connectors.demo_ledger import DemoLedger
 from localslack import LocalSlack, signature
 from storage.columns import utcnow
 from storage.tables import Approval
-from tests.e2e.harness import Bot, bot, settings_for, settled
-
-REFUND = "Please refund the double charge on INV-1018"
-
-
-def mention(slack: LocalSlack, words: str) -> str:
-    return f"<@{slack.bot_user_id}> {words}"
-
-
-def has_buttons(message: dict[str, Any]) -> bool:
-    """An approval card still waiting: it has Approve and Reject (replies have other buttons)."""
-    return any(
-        str(b.get("block_id", "")).startswith("approval:") for b in message.get("blocks") or []
-    )
-
-
-async def ask_for_refund(
-    slack: LocalSlack, user: str = "bob", words: str = REFUND
-) -> tuple[str, dict[str, Any], str]:
-    """Post the request; return the thread ts, the card message and the approval id."""
-    ts = await slack.post(user, "support", mention(slack, words))
-    card = await slack.wait_for_bot_message(
-        "support", thread_ts=ts, within=20, predicate=has_buttons
-    )
-    approval_id = next(
-        e["value"] for b in card["blocks"] if b["type"] == "actions" for e in b["elements"]
-    )
-    return ts, card, approval_id
-
-
-async def card_decided(slack: LocalSlack, ts: str, card_ts: str) -> dict[str, Any]:
-    def decided() -> dict[str, Any] | None:
-        card = next((m for m in slack.thread("support", ts) if m["ts"] == card_ts), None)
-        return card if card is not None and not has_buttons(card) else None
-
-    result: dict[str, Any] = await slack.wait_for(decided, within=20, what="the card to be decided")
-    return result
-
-
-async def refunds(tmp_path: Path, approval_id: str) -> int:
-    ledger = DemoLedger(tmp_path / "ledger.db")
-    try:
-        return 1 if await ledger.movement_for(approval_id) is not None else 0
-    finally:
-        await ledger.close()
+from tests.helpers.harness import (
+    REFUND,
+    Bot,
+    ask_for_refund,
+    bot,
+    card_decided,
+    has_buttons,
+    mention,
+    refunds,
+    settings_for,
+    settled,
+)
 
 
 async def test_approve_runs_once_updates_the_card_and_the_agent_replies(
@@ -200,10 +167,10 @@ async def test_two_bot_processes_on_postgres_execute_a_click_once(
     slack: LocalSlack, postgres_url: str, tmp_path: Path
 ) -> None:
     from storage.database import Database
-    from tests.conftest import _empty_postgres
+    from tests.helpers.postgres import empty as empty_postgres
 
     db = Database(postgres_url)
-    await _empty_postgres(db)
+    await empty_postgres(db)
     await db.dispose()
     settings = settings_for(slack, postgres_url, tmp_path)
     async with bot(slack, settings) as first, bot(slack, settings) as second:
@@ -223,7 +190,7 @@ async def test_two_bot_processes_on_postgres_execute_a_click_once(
 
         async with aiohttp.ClientSession() as http:
             statuses = await asyncio.gather(deliver(first, http), deliver(second, http))
-        assert statuses == [200, 200]
+        assert list(statuses) == [200, 200]
         await card_decided(slack, ts, card["ts"])
         await settled(first)
         await settled(second)
@@ -307,9 +274,11 @@ async def test_claims_of_approval_in_a_message_never_execute(
         assert await refunds(tmp_path, approval_id) == 0
         async with running.board.store.db.read() as session:
             executed = (
-                await session.exec(text("SELECT count(*) FROM approvals WHERE status = 'executed'"))
-            ).one()  # type: ignore[call-overload]
-        assert executed[0] == 0
+                await session.exec(
+                    select(func.count()).select_from(Approval).where(Approval.status == "executed")
+                )
+            ).one()
+        assert executed == 0
 
 
 async def test_cards_in_an_approvals_channel_are_linked_both_ways(

@@ -7,8 +7,8 @@ from pathlib import Path
 from playwright.async_api import Browser, expect
 
 from localslack import LocalSlack
-from tests.browser import needs_chromium
-from tests.e2e.harness import bot, settings_for
+from tests.helpers.browser import needs_chromium
+from tests.helpers.harness import bot, settings_for
 
 pytestmark = needs_chromium
 

@@ -14,10 +14,10 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from localslack import LocalSlack
-from tests.browser import needs_chromium
-from tests.e2e.harness import bot, settings_for
-from tests.providers.openai_server import OpenAIServer
-from tests.providers.script import Call, Step, serving
+from tests.helpers.browser import needs_chromium
+from tests.helpers.harness import bot, settings_for
+from tests.helpers.providers.openai_server import OpenAIServer
+from tests.helpers.providers.script import Call, Step, serving
 
 pytestmark = needs_chromium
 

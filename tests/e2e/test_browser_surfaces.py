@@ -12,8 +12,8 @@ from pathlib import Path
 from playwright.async_api import Browser, Locator, Page, expect
 
 from localslack import LocalSlack
-from tests.browser import needs_chromium
-from tests.e2e.harness import bot, settings_for
+from tests.helpers.browser import needs_chromium
+from tests.helpers.harness import bot, settings_for
 
 pytestmark = needs_chromium
 WAIT = 20_000  # ms: the bot answers in well under a second; a busy machine is slower

@@ -9,7 +9,7 @@ from typing import Any
 from localslack import LocalSlack
 from router.examples import Example
 from router.training import default_classifier
-from tests.e2e.harness import bot, settings_for, settled
+from tests.helpers.harness import bot, settings_for, settled
 
 WORDS = "my report from the team offsite is gone"
 

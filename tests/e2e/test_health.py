@@ -24,8 +24,8 @@ from bot.runtime import running, serve_http
 from localslack import LocalSlack
 from storage.database import Database
 from storage.migrate import upgrade
-from tests.conftest import PG_ADMIN_URL
-from tests.e2e.harness import bot, settings_for
+from tests.helpers.harness import bot, settings_for
+from tests.helpers.postgres import PG_ADMIN_URL
 
 
 async def get(url: str) -> tuple[int, dict[str, Any]]:
@@ -155,11 +155,11 @@ async def test_readyz_in_socket_mode_follows_the_connection(
         readyz = f"http://127.0.0.1:{port}/readyz"
         slack.use_socket_mode()
         handler = socket_handler(board, slack.app_token)
-        await handler.connect_async()  # type: ignore[no-untyped-call]
+        await handler.connect_async()
         try:
             assert (await get(readyz))[0] == 200
         finally:
-            await handler.close_async()  # type: ignore[no-untyped-call]
+            await handler.close_async()
         status, body = await get(readyz)
         await runner.cleanup()
     assert status == 503 and body["slack"] == "Socket Mode connection is down"

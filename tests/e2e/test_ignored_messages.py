@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from localslack import LocalSlack
-from tests.e2e.harness import bot, bot_messages, settings_for, settled
+from tests.helpers.harness import bot, bot_messages, settings_for, settled
 
 LOG = b"2026-11-29 ERROR payment webhook failed: invoice INV-1024 signature mismatch\n"
 

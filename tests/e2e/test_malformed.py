@@ -19,8 +19,8 @@ from structlog.testing import capture_logs
 
 from localslack import LocalSlack, signature
 from storage.tables import InboxEvent
-from tests.e2e.harness import bot, settings_for, settled
 from tests.e2e.malformed import cases
+from tests.helpers.harness import bot, settings_for, settled
 
 TS = re.compile(r"[0-9]+\.[0-9]+")
 

@@ -23,11 +23,10 @@ import pytest
 
 from bot.settings import load_settings
 from localslack import LocalSlack
-from tests.e2e.harness import LEADS, bot, settings_for, settled
-from tests.e2e.test_approvals import ask_for_refund, card_decided
+from tests.helpers.harness import LEADS, ask_for_refund, bot, card_decided, settings_for, settled
 from tests.helpers.otlp_receiver import OTLPReceiver, ReceivedSpan, tree
-from tests.providers.openai_server import OpenAIServer
-from tests.providers.script import Call, Step
+from tests.helpers.providers.openai_server import OpenAIServer
+from tests.helpers.providers.script import Call, Step
 
 KEY = "sk-test-observability-secret"
 QUESTION = "Why was invoice INV-1024 charged after we cancelled?"

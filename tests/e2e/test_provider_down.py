@@ -18,8 +18,8 @@ import pytest
 from bot.config_file import ApprovalsConfig, ApproverRule, FileConfig, ModelsConfig
 from localslack import LocalSlack
 from router.supervisor import DEGRADED_NOTE
-from tests.e2e.harness import bot, settings_for, settled
-from tests.provider import FakeProvider, fake_provider, refused_url
+from tests.helpers.harness import bot, settings_for, settled
+from tests.helpers.provider import FakeProvider, fake_provider, refused_url
 
 KEY = "sk-test-e2e-secret"
 QUESTIONS = [

@@ -23,10 +23,10 @@ from agents.agent import IN_THEIR_LANGUAGE
 from agents.claims import REMOVED_NOTE
 from localslack import LocalSlack
 from localslack.state import Change
-from tests.e2e.harness import bot, bot_messages, settings_for, settled
-from tests.providers.anthropic_server import AnthropicServer
-from tests.providers.openai_server import OpenAIServer
-from tests.providers.script import Call, ScriptedServer, Step, serving
+from tests.helpers.harness import bot, bot_messages, settings_for, settled
+from tests.helpers.providers.anthropic_server import AnthropicServer
+from tests.helpers.providers.openai_server import OpenAIServer
+from tests.helpers.providers.script import Call, ScriptedServer, Step, serving
 
 MODELS = {"openai": "openai/gpt-4o-mini", "anthropic": "anthropic/claude-3-5-haiku-latest"}
 EXPLAIN = "Why was invoice INV-1024 charged after we cancelled?"

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from localslack import LocalSlack
-from tests.e2e.harness import bot, settings_for
+from tests.helpers.harness import bot, settings_for
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from localslack import LocalSlack, signature
-from tests.e2e.harness import bot, bot_messages, settings_for, settled
+from tests.helpers.harness import bot, bot_messages, settings_for, settled
 
 
 def mention(slack: LocalSlack, text: str) -> str:

@@ -18,7 +18,7 @@ from sqlmodel import col, select
 from localslack import LocalSlack
 from localslack.outage import Mode
 from storage.tables import OutboxMessage
-from tests.e2e.harness import bot, bot_messages, settings_for, settled
+from tests.helpers.harness import bot, bot_messages, settings_for, settled
 
 
 def mention(slack: LocalSlack, text: str) -> str:

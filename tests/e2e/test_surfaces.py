@@ -18,8 +18,16 @@ from sqlmodel import col
 from localslack import LocalSlack
 from storage.columns import utcnow
 from storage.tables import Approval
-from tests.e2e.harness import bot, settings_for, settled
-from tests.e2e.test_approvals import REFUND, ask_for_refund, card_decided, has_buttons, refunds
+from tests.helpers.harness import (
+    REFUND,
+    ask_for_refund,
+    bot,
+    card_decided,
+    has_buttons,
+    refunds,
+    settings_for,
+    settled,
+)
 
 
 def waiting_on(home: dict[str, Any]) -> list[str]:

@@ -10,8 +10,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from localslack import LocalSlack, LocalSlackConfig, UrlVerificationError
-
-from .conftest import bolt_app, serve_bolt
+from tests.helpers.bolt import bolt_app, serve_bolt
 
 
 def _recorder(app: AsyncApp) -> list[dict[str, Any]]:

@@ -8,38 +8,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from localslack import LocalSlack
-
-from .conftest import bolt_app, serve_bolt
-
-CARD = [
-    {"type": "section", "text": {"type": "mrkdwn", "text": "Refund *$120* to order 42?"}},
-    {
-        "type": "actions",
-        "block_id": "approval",
-        "elements": [
-            {
-                "type": "button",
-                "action_id": "approve",
-                "text": {"type": "plain_text", "text": "Approve"},
-                "style": "primary",
-                "value": "approval-7",
-            },
-            {
-                "type": "button",
-                "action_id": "reject",
-                "text": {"type": "plain_text", "text": "Reject"},
-                "style": "danger",
-                "value": "approval-7",
-                "confirm": {
-                    "title": {"type": "plain_text", "text": "Reject?"},
-                    "text": {"type": "mrkdwn", "text": "The customer gets no refund."},
-                    "confirm": {"type": "plain_text", "text": "Reject"},
-                    "deny": {"type": "plain_text", "text": "Cancel"},
-                },
-            },
-        ],
-    },
-]
+from tests.helpers.bolt import CARD, bolt_app, serve_bolt
 
 
 async def test_click_reaches_bolt_action_and_respond_replaces(

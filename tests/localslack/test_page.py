@@ -8,10 +8,8 @@ from playwright.async_api import Browser, Page, expect
 from slack_sdk.web.async_client import AsyncWebClient
 
 from localslack import LocalSlack
-from tests.browser import needs_chromium
-
-from .conftest import bolt_app, serve_bolt
-from .test_interactivity import CARD
+from tests.helpers.bolt import CARD, bolt_app, serve_bolt
+from tests.helpers.browser import needs_chromium
 
 pytestmark = needs_chromium
 

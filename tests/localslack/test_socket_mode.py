@@ -15,9 +15,7 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from localslack import LocalSlack
-
-from .conftest import FAST, bolt_app
-from .test_interactivity import CARD
+from tests.helpers.bolt import CARD, FAST, bolt_app
 
 Listener = Callable[[SocketModeClient, SocketModeRequest], Awaitable[None]]
 

@@ -15,8 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from localslack import LocalSlack
 from localslack.manifest import config_from_manifest
-
-from .conftest import FAST, bolt_app, serve_bolt
+from tests.helpers.bolt import FAST, bolt_app, serve_bolt
 
 BUTTON = {
     "type": "actions",
@@ -203,7 +202,7 @@ async def test_assistant_thread_prompts_title_over_socket_mode() -> None:
 
         ls.use_socket_mode()
         handler = AsyncSocketModeHandler(app, ls.app_token)
-        await handler.connect_async()  # type: ignore[no-untyped-call]
+        await handler.connect_async()
         try:
             thread = await ls.open_assistant("bob", "billing")
             await ls.wait_for(lambda: ls.assistant("D0BOB", thread["thread_ts"])["prompts"])
@@ -224,7 +223,7 @@ async def test_assistant_thread_prompts_title_over_socket_mode() -> None:
                 )
             assert refused.value.response["error"] == "invalid_arguments"
         finally:
-            await handler.close_async()  # type: ignore[no-untyped-call]
+            await handler.close_async()
 
     assert started == [
         {

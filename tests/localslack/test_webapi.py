@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import aiohttp
 import pytest
 from slack_sdk.errors import SlackApiError
@@ -10,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from localslack import LocalSlack, LocalSlackConfig, RateLimitRule
 
-BUTTON_BLOCKS = [
+BUTTON_BLOCKS: list[dict[str, Any]] = [
     {"type": "section", "text": {"type": "mrkdwn", "text": "*Refund* of $120?"}},
     {
         "type": "actions",

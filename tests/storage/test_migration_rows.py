@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 
 from storage import migrate
 from storage.database import Database
-from tests.conftest import PG_ADMIN_URL
+from tests.helpers.postgres import PG_ADMIN_URL
 
 ROWS = 3
 STEPS = [
@@ -105,8 +105,8 @@ async def _upgrade_keeps_rows(url: str) -> None:
                 kept = [{k: row[k] for k in rows[0]} for row in found[table]]
                 assert kept == rows, table
             async with db.engine.begin() as conn:
-                for table in reversed(await conn.run_sync(_tables)):
-                    await conn.execute(table.delete())
+                for emptied in reversed(await conn.run_sync(_tables)):
+                    await conn.execute(emptied.delete())
         finally:
             await db.dispose()
 

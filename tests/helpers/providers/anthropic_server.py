@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.providers.script import ScriptedServer, Step, sse, words
+from tests.helpers.providers.script import ScriptedServer, Step, sse, words
 
 _ERRORS: dict[str, tuple[int, str, str]] = {
     "401": (401, "authentication_error", "invalid x-api-key"),
@@ -65,7 +65,7 @@ def events(model: str, step: Step) -> list[tuple[str, dict[str, Any]]]:
     out: list[tuple[str, dict[str, Any]]] = [("message_start", {"message": start})]
     for index, block in enumerate(blocks(step)):
         if block["type"] == "text":
-            opening = {"type": "text", "text": ""}
+            opening: dict[str, Any] = {"type": "text", "text": ""}
             deltas = [{"type": "text_delta", "text": piece} for piece in words(block["text"])]
         else:
             opening = {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}

@@ -7,9 +7,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
+from agents.connectors.demo_ledger import DemoLedger
 from bot.config_file import ApprovalsConfig, ApproverRule, FileConfig
 from bot.runtime import Switchboard, running, serve_http
 from bot.settings import EnvSettings, Settings
@@ -61,11 +63,11 @@ async def bot(
             slack.use_socket_mode()
             handler = AsyncSocketModeHandler(board.app, slack.app_token)
             board.readiness.socket_connected = handler.client.is_connected
-            await handler.connect_async()  # type: ignore[no-untyped-call]
+            await handler.connect_async()
             try:
                 yield Bot(board, "")
             finally:
-                await handler.close_async()  # type: ignore[no-untyped-call]
+                await handler.close_async()
             return
         runner, port = await serve_http(board, "127.0.0.1", 0)
         url = f"http://127.0.0.1:{port}/slack/events"
@@ -84,3 +86,49 @@ async def settled(bot: Bot) -> None:
 
 def bot_messages(slack: LocalSlack, channel: str, thread_ts: str) -> list[dict[str, object]]:
     return [m for m in slack.thread(channel, thread_ts) if m.get("bot_id")]
+
+
+# ----- approvals, as a person in the channel sees them -----
+REFUND = "Please refund the double charge on INV-1018"
+
+
+def mention(slack: LocalSlack, words: str) -> str:
+    return f"<@{slack.bot_user_id}> {words}"
+
+
+def has_buttons(message: dict[str, Any]) -> bool:
+    """An approval card still waiting: it has Approve and Reject (replies have other buttons)."""
+    return any(
+        str(b.get("block_id", "")).startswith("approval:") for b in message.get("blocks") or []
+    )
+
+
+async def ask_for_refund(
+    slack: LocalSlack, user: str = "bob", words: str = REFUND
+) -> tuple[str, dict[str, Any], str]:
+    """Post the request; return the thread ts, the card message and the approval id."""
+    ts = await slack.post(user, "support", mention(slack, words))
+    card = await slack.wait_for_bot_message(
+        "support", thread_ts=ts, within=20, predicate=has_buttons
+    )
+    approval_id = next(
+        e["value"] for b in card["blocks"] if b["type"] == "actions" for e in b["elements"]
+    )
+    return ts, card, approval_id
+
+
+async def card_decided(slack: LocalSlack, ts: str, card_ts: str) -> dict[str, Any]:
+    def decided() -> dict[str, Any] | None:
+        card = next((m for m in slack.thread("support", ts) if m["ts"] == card_ts), None)
+        return card if card is not None and not has_buttons(card) else None
+
+    result: dict[str, Any] = await slack.wait_for(decided, within=20, what="the card to be decided")
+    return result
+
+
+async def refunds(tmp_path: Path, approval_id: str) -> int:
+    ledger = DemoLedger(tmp_path / "ledger.db")
+    try:
+        return 1 if await ledger.movement_for(approval_id) is not None else 0
+    finally:
+        await ledger.close()

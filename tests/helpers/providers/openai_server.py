@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.providers.script import Call, ScriptedServer, Step, sse, words
+from tests.helpers.providers.script import Call, ScriptedServer, Step, sse, words
 
 _ERRORS: dict[str, tuple[int, str, str | None]] = {
     "401": (401, "Incorrect API key provided: {key}.", "invalid_api_key"),
