@@ -29,15 +29,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import create_engine
-from sqlalchemy.engine import URL, Engine
 
 from bot.config_file import DigestConfig
 from bot.scheduler_engine import Clock, ClockedScheduler, CoroutineExecutor, Fire
 from storage.columns import utcnow
-from storage.database import BUSY_TIMEOUT_MS
+from storage.job_store import job_store
 from storage.store import Store
 from storage.tables import DigestRun
 
@@ -103,17 +100,6 @@ def cron_trigger(config: DigestConfig) -> Any:
         month=month,
         day_of_week=crontab_weekdays(weekday),
         timezone=ZoneInfo(config.timezone),
-    )
-
-
-def sync_engine(url: URL) -> Engine:
-    """A synchronous engine on the product's database, for APScheduler's job store."""
-    if url.get_backend_name() == "sqlite":
-        return create_engine(
-            url.set(drivername="sqlite"), connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}
-        )
-    return create_engine(
-        url.set(drivername="postgresql+psycopg"), pool_size=1, max_overflow=1, pool_pre_ping=True
     )
 
 
@@ -232,13 +218,13 @@ class DigestScheduler:
 
     async def _lead(self) -> None:
         loop = asyncio.get_running_loop()
-        engine = sync_engine(self.store.db.url)
+        jobs, dispose = job_store(self.store.db)
         executor = CoroutineExecutor(self.fire, self.clock, loop)
         scheduler = ClockedScheduler(
             self.clock,
             event_loop=loop,
             timezone=UTC,
-            jobstores={"default": SQLAlchemyJobStore(engine=engine)},
+            jobstores={"default": jobs},
             executors={EXECUTOR: executor},
         )
         try:
@@ -246,7 +232,7 @@ class DigestScheduler:
             await asyncio.to_thread(self._sync_jobs, scheduler)
         except Exception:
             await scheduler.close()
-            engine.dispose()
+            dispose()
             raise
         self._scheduler, self._executor = scheduler, executor
         scheduler.resume()
