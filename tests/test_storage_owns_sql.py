@@ -29,9 +29,8 @@ def problems(path: Path) -> list[str]:
             names = {a.name for a in node.names}
             if names & (ENGINES | {"text"}):
                 found.append(f"{path.name}:{node.lineno} imports {sorted(names)}")
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            if SQL.match(node.value) and " " in node.value.strip():
-                found.append(f"{path.name}:{node.lineno} SQL text {node.value[:40]!r}")
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and SQL.match(node.value):
+            found.append(f"{path.name}:{node.lineno} SQL text {node.value[:40]!r}")
     return found
 
 
