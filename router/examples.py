@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from router.errors import RouterError
+
 ROUTES: tuple[str, ...] = ("billing", "technical", "escalation", "triage")
 FALLBACK_ROUTE = "triage"
 MIN_PER_ROUTE = 2
 
 
-class ClassifierError(Exception):
+class ClassifierError(RouterError):
     """Raised for training data the classifier cannot learn from; the message says what to fix."""
 
 

@@ -42,6 +42,7 @@ from router.approvals import ApprovalRules, Approvers
 from router.clarify import question as clarifying_question
 from router.decider import Decider
 from router.decision import RouteChoice, RouteDecision
+from router.errors import UnknownRecord
 from router.history import after_question, before
 from router.language import language
 from router.logs import condense
@@ -178,7 +179,7 @@ class Supervisor:
         """Let the agent that asked for an approval continue with how it ended."""
         asked = await self.store.approvals.get(approval_id)
         if asked is None:
-            raise KeyError(approval_id)
+            raise UnknownRecord(approval_id)
         turn = Turn(asked.team_id, asked.channel, asked.thread_ts, "", "", "", asked.id)
         async with self._spending(turn) as spent:
             with turn_budget(self.settings.turn_deadline.total_seconds()):
@@ -188,7 +189,7 @@ class Supervisor:
     async def _resume(self, approval_id: str, outcome: ToolOutcome) -> Reply:
         approval = await self.store.approvals.get(approval_id)
         if approval is None:
-            raise KeyError(approval_id)
+            raise UnknownRecord(approval_id)
         thread = await self.store.memory.thread(
             approval.team_id, approval.channel, approval.thread_ts
         )
@@ -228,12 +229,12 @@ class Supervisor:
         """
         answer = await self.store.memory.message(message_id)
         if answer is None or answer.role != "assistant" or route not in self.agents:
-            raise KeyError(f"no reply {message_id} to correct to {route}")
+            raise UnknownRecord(f"no reply {message_id} to correct to {route}")
         thread = await self.store.memory.get_thread(answer.thread_id)
         assert thread is not None and thread.id is not None
         history, asked = before(await self.store.memory.messages(thread.id), message_id)
         if asked is None:
-            raise KeyError(f"reply {message_id} answers no question")
+            raise UnknownRecord(f"reply {message_id} answers no question")
         recorded = await self.store.corrections.record(
             NewCorrection(
                 message_id,
