@@ -28,7 +28,7 @@ from router.supervisor import Supervisor
 from router.turn import Reply
 from storage.approvals import Outcome
 from storage.columns import utcnow
-from storage.outbox import Reply as Outgoing
+from storage.outbox import Outgoing
 from storage.store import Store
 from storage.tables import Approval
 

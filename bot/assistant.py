@@ -50,7 +50,7 @@ def thread_title(route: str, question: str) -> str:
     return escape(f"{route.title()} · {words}" if route else words)
 
 
-class AssistantThreads:
+class AssistantPanel:
     def __init__(self, store: Store, client: AsyncWebClient, agents: Mapping[str, Agent]) -> None:
         self.store = store
         self.client = client

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from agents.spend_budget import BudgetReached, usd
 from bot.settings import Settings
 from router.turn import Reply
-from storage.outbox import Reply as Outgoing
+from storage.outbox import Outgoing
 
 Extra = Callable[[Reply], Awaitable[list[Outgoing]]]
 

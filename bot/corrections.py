@@ -31,7 +31,7 @@ from bot.render import BLOCK_LIMIT, reply_messages
 from bot.sender import Sender
 from bot.turns import DM_THREAD
 from router.supervisor import Supervisor
-from storage.outbox import Reply as Outgoing
+from storage.outbox import Outgoing
 from storage.store import Store
 
 log = structlog.stdlib.get_logger(__name__)

@@ -34,7 +34,7 @@ from bot.errors import SwitchboardError
 from bot.sender import Sender
 from storage.columns import utcnow
 from storage.figures import WindowFigures
-from storage.outbox import FAILED, POSTED, Reply
+from storage.outbox import FAILED, POSTED, Outgoing
 from storage.store import Store
 from storage.tables import DigestRun
 
@@ -269,7 +269,7 @@ class Digests:
 
     async def _post(self, digest: Digest, start: datetime) -> str:
         key = f"digest:{digest.config.name}:{start:%Y%m%dT%H%M%S}"
-        reply = Reply(key, digest.config.channel, digest.text, digest.blocks)
+        reply = Outgoing(key, digest.config.channel, digest.text, digest.blocks)
         row_id = await self.store.outbox.enqueue(reply)
         if row_id is None:
             row = await self.store.outbox.by_key(key)

@@ -39,8 +39,7 @@ from bot.thread_status import ThreadStatus
 from bot.tracing import web_call
 from bot.turns import reply_thread
 from router.turn import Reply, Turn
-from storage.outbox import Outbox
-from storage.outbox import Reply as Outgoing
+from storage.outbox import Outbox, Outgoing
 
 log = structlog.stdlib.get_logger(__name__)
 

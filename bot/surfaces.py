@@ -20,7 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from agents.agent import Agent
 from bot.approvals import ApprovalDesk
-from bot.assistant import AssistantThreads
+from bot.assistant import AssistantPanel
 from bot.cards import REJECT
 from bot.config_file import DigestConfig
 from bot.home import Home
@@ -45,7 +45,7 @@ class Surfaces:
         digests: list[DigestConfig],
     ) -> None:
         self.home = Home(store, client, desk, digests)
-        self.assistant = AssistantThreads(store, client, agents)
+        self.assistant = AssistantPanel(store, client, agents)
         self.shortcut = AskShortcut(store, worker, client, metrics)
         self.reasons = Reasons(desk, client, self.home.publish)
 

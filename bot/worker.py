@@ -35,8 +35,7 @@ from bot.thread_status import ThreadStatus
 from bot.turns import reply_thread, turn_of
 from router.supervisor import Supervisor
 from router.turn import Reply, Turn
-from storage.outbox import STREAMING
-from storage.outbox import Reply as Outgoing
+from storage.outbox import STREAMING, Outgoing
 from storage.store import Store
 
 log = structlog.stdlib.get_logger(__name__)

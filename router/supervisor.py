@@ -54,8 +54,7 @@ from router.turn import PendingApproval, Reply, ReplyPart, Turn
 from storage.approvals import NewApproval
 from storage.columns import utcnow
 from storage.corrections import NewCorrection
-from storage.memory import RouteRecord, Window, new_message
-from storage.memory import Usage as StoredUsage
+from storage.memory import RouteRecord, StoredUsage, Window, new_message
 from storage.store import Store
 from storage.tables import Approval, Message
 

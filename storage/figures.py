@@ -45,7 +45,7 @@ class Conversations:
 
 
 @dataclass(frozen=True)
-class Approvals:
+class ApprovalFigures:
     requested: int = 0
     approved: int = 0
     rejected: int = 0
@@ -89,7 +89,7 @@ class WindowFigures:
     start: datetime
     end: datetime
     conversations: Conversations
-    approvals: Approvals
+    approvals: ApprovalFigures
     usage: list[AgentUsage]
     topics: Topics
     incidents_opened: int

@@ -39,7 +39,7 @@ class RouteRecord:
 
 
 @dataclass(frozen=True)
-class Usage:
+class StoredUsage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
@@ -124,7 +124,7 @@ class Memory:
         tokens: int | None = None,
         route: RouteRecord | None = None,
         tool_calls: list[dict[str, Any]] | None = None,
-        usage: Usage | None = None,
+        usage: StoredUsage | None = None,
         slack_ts: str | None = None,
     ) -> Message:
         """Add a message; an assistant message also makes its agent the thread's current one."""
@@ -278,10 +278,10 @@ def new_message(
     tokens: int | None = None,
     route: RouteRecord | None = None,
     tool_calls: list[dict[str, Any]] | None = None,
-    usage: Usage | None = None,
+    usage: StoredUsage | None = None,
     slack_ts: str | None = None,
 ) -> Message:
-    usage = usage or Usage()
+    usage = usage or StoredUsage()
     return Message(
         thread_id=thread_id,
         role=role,

@@ -36,7 +36,7 @@ STREAMING = "streaming"  # a reply being streamed: its sender is the turn, not t
 
 
 @dataclass(frozen=True)
-class Reply:
+class Outgoing:
     """What to send. `kind` is post, update (of `target_ts`), ephemeral (to `user_id`), or
     replace: a streamed message (`target_ts`, or found in the thread) made into this one."""
 
@@ -55,11 +55,11 @@ class Outbox:
         self._db = db
         self._trace_context = trace_context
 
-    async def enqueue(self, reply: Reply) -> int | None:
+    async def enqueue(self, reply: Outgoing) -> int | None:
         """The new row's id, or None if a reply with this dedupe key was already enqueued."""
         return (await self.enqueue_many([reply]))[0]
 
-    async def enqueue_many(self, replies: list[Reply]) -> list[int | None]:
+    async def enqueue_many(self, replies: list[Outgoing]) -> list[int | None]:
         """Several messages in one transaction: all of them are queued, or none is."""
         ids: list[int | None] = []
         context = self._trace_context()
@@ -122,10 +122,10 @@ class Outbox:
     async def settle(
         self,
         row_id: int,
-        reply: Reply,
+        reply: Outgoing,
         *,
         posted_ts: str | None = None,
-        then: list[Reply] | None = None,
+        then: list[Outgoing] | None = None,
     ) -> bool:
         """End a streaming row as `reply` (posted already when `posted_ts` is given, else to be
         sent), and queue what follows it, in one transaction. False when someone else (a turn

@@ -61,7 +61,7 @@ from storage.figures import (
     ESCALATION,
     TOPIC_SAMPLE,
     AgentUsage,
-    Approvals,
+    ApprovalFigures,
     Conversations,
     DailyRoutes,
     OpenItem,
@@ -333,7 +333,7 @@ def _ranked(counts: Counter[str]) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
-async def _approvals(conn: AsyncConnection, start: datetime, end: datetime) -> Approvals:
+async def _approvals(conn: AsyncConnection, start: datetime, end: datetime) -> ApprovalFigures:
     created, decided = col(Approval.created_at), col(Approval.decided_at)
     asked = select(func.count()).select_from(Approval).where(created >= start, created < end)
     requested = (await conn.execute(asked)).scalar_one()
@@ -350,7 +350,7 @@ async def _approvals(conn: AsyncConnection, start: datetime, end: datetime) -> A
         for status, created_at, decided_at in rows
         if status != "expired"
     ]
-    return Approvals(
+    return ApprovalFigures(
         requested=int(requested),
         approved=statuses["approved"],
         rejected=statuses["rejected"],

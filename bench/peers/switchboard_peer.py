@@ -69,7 +69,7 @@ from router.training import default_classifier
 from router.turn import Reply, Turn
 from storage.database import Database
 from storage.migrate import upgrade
-from storage.outbox import Reply as Outgoing
+from storage.outbox import Outgoing
 from storage.store import Store
 
 

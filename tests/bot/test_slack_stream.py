@@ -18,8 +18,7 @@ from bot.thread_status import ThreadStatus
 from localslack import LocalSlack
 from router.decision import RouteChoice, RouteDecision
 from router.turn import Reply, Turn
-from storage.outbox import POSTED
-from storage.outbox import Reply as Outgoing
+from storage.outbox import POSTED, Outgoing
 from storage.store import Store
 
 FOOTER = {"type": "context", "elements": [{"type": "mrkdwn", "text": "Answered by *Billing*"}]}

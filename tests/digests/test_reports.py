@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.digests import day_starts
-from storage.figures import AgentUsage, Approvals, Conversations, word_counts
+from storage.figures import AgentUsage, ApprovalFigures, Conversations, word_counts
 from storage.store import Store
 from tests.helpers.digest_scenario import END, START, at, seed
 
@@ -32,7 +32,7 @@ async def test_every_figure_of_the_window(store: Store) -> None:
     )
     # Requested: A, B, D, E's; decided: A's executed (600 s), B's rejected (1800 s), E's
     # expired, F's approved (asked the day before: 86400 s). Median of 600, 1800, 86400.
-    assert now.approvals == Approvals(
+    assert now.approvals == ApprovalFigures(
         requested=4, approved=2, rejected=1, expired=1, median_decision_seconds=1800.0
     )
     assert now.usage == [
@@ -61,7 +61,7 @@ async def test_every_figure_of_the_previous_window(store: Store) -> None:
         first_reply_p50=300.0,
         first_reply_p95=300.0,
     )
-    assert before.approvals == Approvals(
+    assert before.approvals == ApprovalFigures(
         requested=2, approved=0, rejected=1, expired=0, median_decision_seconds=600.0
     )
     assert before.usage == [AgentUsage("triage", 1, 60, 10, 0.006)]
@@ -93,7 +93,7 @@ async def test_an_empty_window_is_quiet_not_an_error(store: Store) -> None:
     figures = await store.reports.figures(START, END)
     assert figures.empty
     assert figures.conversations == Conversations()
-    assert figures.approvals == Approvals()
+    assert figures.approvals == ApprovalFigures()
     assert figures.topics.top() == []
     assert await store.reports.open_items() == ([], 0)
 

@@ -14,7 +14,7 @@ from bot.digest_view import View, blocks, chart_png, duration, money, span, vers
 from bot.digests import compose
 from bot.render import BLOCK_LIMIT, SECTION_LIMIT
 from storage.figures import (
-    Approvals,
+    ApprovalFigures,
     Conversations,
     DailyRoutes,
     OpenItem,
@@ -84,7 +84,7 @@ async def test_the_digest_blocks_hold_every_figure_within_slack_limits(
 
 def test_long_lists_are_cut_to_fit() -> None:
     zone = ZoneInfo("UTC")
-    figures = WindowFigures(END, END, Conversations(total=1), Approvals(), [], Topics(), 0, 0)
+    figures = WindowFigures(END, END, Conversations(total=1), ApprovalFigures(), [], Topics(), 0, 0)
     items = [
         OpenItem("incident", n, "x" * 500, "SEV1", "C0SUPPORT", f"{n}.000100", END)
         for n in range(10)

@@ -9,7 +9,7 @@ from storage.approvals import NewApproval
 from storage.columns import utcnow
 from storage.costs import NewModelCall, TurnCalls
 from storage.memory import RouteRecord
-from storage.outbox import Reply
+from storage.outbox import Outgoing
 from storage.store import Store
 
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
@@ -120,7 +120,7 @@ async def test_rows_continued_elsewhere_carry_the_trace_context_of_their_writer(
     assert row_id is not None
     inbox = await store.inbox.get(row_id)
     assert inbox is not None and inbox.trace_context == TRACEPARENT
-    [outbox_id] = await traced.outbox.enqueue_many([Reply("turn:Ev1:0", "C1", "hi")])
+    [outbox_id] = await traced.outbox.enqueue_many([Outgoing("turn:Ev1:0", "C1", "hi")])
     assert outbox_id is not None
     outbox = await store.outbox.get(outbox_id)
     assert outbox is not None and outbox.trace_context == TRACEPARENT

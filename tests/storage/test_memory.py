@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from storage.memory import RouteRecord, Usage
+from storage.memory import RouteRecord, StoredUsage
 from storage.store import Store
 
 
@@ -32,7 +32,7 @@ async def test_message_keeps_route_decision_tool_calls_and_usage(store: Store) -
         text="Refund requested.",
         route=route,
         tool_calls=[{"tool": "lookup_invoice", "arguments": {"invoice": "INV-1042"}}],
-        usage=Usage(prompt_tokens=120, completion_tokens=30, cost_usd=0.0012),
+        usage=StoredUsage(prompt_tokens=120, completion_tokens=30, cost_usd=0.0012),
         slack_ts="1.0002",
     )
     [user, assistant] = await store.memory.messages(thread.id)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from storage.columns import utcnow
-from storage.outbox import Reply
+from storage.outbox import Outgoing
 from storage.store import Store
 
 
-def reply(key: str = "turn:Ev1:0") -> Reply:
-    return Reply(
+def reply(key: str = "turn:Ev1:0") -> Outgoing:
+    return Outgoing(
         dedupe_key=key, channel="C1", thread_ts="1.0", text="hello", blocks=[{"type": "divider"}]
     )
 

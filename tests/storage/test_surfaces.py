@@ -6,7 +6,7 @@ import asyncio
 from datetime import timedelta
 
 from storage.columns import utcnow
-from storage.memory import RouteRecord, Usage
+from storage.memory import RouteRecord, StoredUsage
 from storage.store import Store
 
 
@@ -50,7 +50,7 @@ async def test_the_days_turns_by_route_with_the_cost_of_their_replies(store: Sto
     for route in ("billing", "billing", "technical"):
         decided = RouteRecord([{"route": route, "confidence": 1.0}], 1.0, "rule", "test")
         await store.memory.append(thread.id, role="user", text="q", route=decided)
-        spent = Usage(prompt_tokens=10, cost_usd=0.25)
+        spent = StoredUsage(prompt_tokens=10, cost_usd=0.25)
         await store.memory.append(thread.id, role="assistant", agent=route, text="a", usage=spent)
     rows = await store.activity.by_route(utcnow() - timedelta(hours=1), utcnow())
     assert [(r.route, r.turns, r.replies, r.tokens, r.cost_usd) for r in rows] == [
