@@ -409,13 +409,6 @@ class BillingTools:
                 InvoiceArgs,
             ),
         ]
-        # Refunds and credits are keyed by the approval id in the ledger, so re-running one after
-        # a crash finds the first instead of paying twice: reconciliation may run them again.
-        approvals: dict[str, Any] = {
-            "required_approvals": self.required_approvals,
-            "idempotent": True,
-            "effect": "money",
-        }
         needs = " Above the approval limit a human must approve first."
         return (
             *(Tool(name, text, args, getattr(self, name)) for name, text, args in reads),
@@ -426,8 +419,12 @@ class BillingTools:
                 self.issue_refund,
                 risk=self.risk,
                 summarize=refund_summary,
-                metadata=dict(approvals),
                 exposure=self.exposure,
+                effect="money",
+                # Keyed by the approval id in the ledger: re-running one after a crash finds the
+                # first instead of paying twice, so reconciliation may run it again.
+                idempotent=True,
+                required_approvals=self.required_approvals,
             ),
             Tool(
                 "issue_credit",
@@ -436,8 +433,12 @@ class BillingTools:
                 self.issue_credit,
                 risk=self.risk,
                 summarize=credit_summary,
-                metadata=dict(approvals),
                 exposure=self.exposure,
+                effect="money",
+                # Keyed by the approval id in the ledger: re-running one after a crash finds the
+                # first instead of paying twice, so reconciliation may run it again.
+                idempotent=True,
+                required_approvals=self.required_approvals,
             ),
         )
 

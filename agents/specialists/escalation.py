@@ -202,7 +202,8 @@ class EscalationTools:
                 risk=Risk.HIGH,
                 summarize=self.page_summary,
                 # Keyed by the approval id: PagerDuty's dedup_key, the Slack pager's message tag.
-                metadata={"idempotent": True, "effect": "page"},
+                effect="page",
+                idempotent=True,
             ),
             Tool(
                 "open_incident",
@@ -212,14 +213,15 @@ class EscalationTools:
                 risk=Risk.HIGH,
                 summarize=lambda a: f"Open a {a.severity} incident: {a.title}",
                 # Unique by the approval id: a re-run with the same key finds the first.
-                metadata={"idempotent": True, "effect": "incident"},
+                effect="incident",
+                idempotent=True,
             ),
             Tool(
                 "open_handover_ticket",
                 "Open a ticket so a person (support lead, manager) picks this thread up.",
                 HandoverArgs,
                 self.open_handover_ticket,
-                metadata={"effect": "ticket"},
+                effect="ticket",
             ),
         )
 

@@ -57,7 +57,7 @@ class SpecialistConfig:
     ``models`` maps a specialist to a litellm model string; a missing name or None means the
     offline model. Refunds and credits above ``refund_approval_above`` (major units, in the
     money's own currency; 0 means every one) need an approval; above ``two_approvers_above``
-    the tool's ``metadata["required_approvals"]`` asks for two approvers.
+    the tool's ``required_approvals`` asks for two approvers.
     """
 
     models: Mapping[str, str | None] = field(default_factory=dict)

@@ -141,7 +141,7 @@ class TriageTools:
                 "Open a support ticket for this Slack thread.",
                 TicketArgs,
                 self.open_ticket,
-                metadata={"effect": "ticket"},
+                effect="ticket",
             ),
         )
 

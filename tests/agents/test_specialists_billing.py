@@ -146,8 +146,8 @@ def test_refund_risk_threshold_summary_and_approvers(ledger: DemoLedger) -> None
     assert refund.describe(refund_args()) == (
         "Refund $199.00 to Helix Analytics for invoice INV-1018 (duplicate charge)"
     )
-    required = refund.metadata["required_approvals"]
-    assert required(refund_args()) == 1 and required(refund_args(amount_cents=271000)) == 2
+    assert refund.approvers_for(refund_args()) == 1
+    assert refund.approvers_for(refund_args(amount_cents=271000)) == 2
     strict = build_billing(ledger).tool("issue_refund")
     assert strict is not None and strict.risk_of(refund_args(amount_cents=1)) is Risk.HIGH
 

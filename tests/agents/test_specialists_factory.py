@@ -127,7 +127,7 @@ async def test_thresholds_reach_the_billing_tools(deps: SpecialistDeps) -> None:
     )
     large = small.model_copy(update={"amount_cents": 271000})
     assert (refund.risk_of(small), refund.risk_of(large)) == ("low", "high")
-    assert [refund.metadata["required_approvals"](a) for a in (small, large)] == [1, 2]
+    assert [refund.approvers_for(a) for a in (small, large)] == [1, 2]
 
 
 async def test_an_llm_driven_billing_agent_cannot_page_oncall(deps: SpecialistDeps) -> None:
