@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from agents.agent import IN_THEIR_LANGUAGE, Agent, SuggestedPrompt
+from agents.casework import Incidents, ThreadLog, ThreadMessage, Tickets
 from agents.connectors import ConnectorError
 from agents.connectors.paging import Pager, Severity
 from agents.errors import ToolError
@@ -30,8 +31,6 @@ from agents.specialists.extract import (
     wants_page,
 )
 from agents.tool import Risk, Tool, ToolContext, ToolOutput
-from storage.store import Store
-from storage.tables import Message
 
 INSTRUCTIONS = """You are Switchboard's escalation specialist. You get a human involved when a
 conversation needs one: an outage or incident (SEV1/SEV2), a security problem, a request to page
@@ -83,11 +82,11 @@ class HandoverArgs(BaseModel):
     )
 
 
-def _quote(message: Message) -> str:
+def _quote(message: ThreadMessage) -> str:
     return f"“{clip(message.text, 140)}”"
 
 
-def summarize_messages(messages: list[Message]) -> str:
+def summarize_messages(messages: list[ThreadMessage]) -> str:
     """Who asked what, which specialists answered with which tools, in thread order."""
     lines: list[str] = []
     asked = False
@@ -108,20 +107,26 @@ def summarize_messages(messages: list[Message]) -> str:
 
 class EscalationTools:
     def __init__(
-        self, store: Store, pager: Pager, oncall_channel: str, oncall_usergroup: str | None
+        self,
+        tickets: Tickets,
+        incidents: Incidents,
+        threads: ThreadLog,
+        pager: Pager,
+        oncall_channel: str = "#oncall",
+        oncall_usergroup: str | None = None,
     ) -> None:
-        self.store = store
+        self.tickets = tickets
+        self.incidents = incidents
+        self.threads = threads
         self.pager = pager
         # Plain words, not a <!subteam^...> mention: the approval card must not page anyone.
         group = f" (user group {oncall_usergroup})" if oncall_usergroup else ""
         self.oncall = oncall_channel + group
 
     async def summarize_thread(self, args: SummarizeArgs, ctx: ToolContext) -> ToolOutput:
-        memory = self.store.memory
-        thread = await memory.find_thread(ctx.team_id, ctx.channel, ctx.thread_ts)
-        messages = await memory.messages(thread.id) if thread and thread.id is not None else []
-        tickets = await self.store.tickets.for_thread(ctx.channel, ctx.thread_ts)
-        incidents = await self.store.incidents.for_thread(ctx.channel, ctx.thread_ts)
+        messages = await self.threads.messages(ctx.team_id, ctx.channel, ctx.thread_ts)
+        tickets = await self.tickets.for_thread(ctx.channel, ctx.thread_ts)
+        incidents = await self.incidents.for_thread(ctx.channel, ctx.thread_ts)
         return {
             "messages": len(messages),
             "summary": summarize_messages(messages[-args.max_messages :]),
@@ -157,7 +162,7 @@ class EscalationTools:
         }
 
     async def open_incident(self, args: IncidentArgs, ctx: ToolContext) -> ToolOutput:
-        incident = await self.store.incidents.open(
+        incident = await self.incidents.open(
             channel=ctx.channel,
             thread_ts=ctx.thread_ts,
             title=args.title,
@@ -171,7 +176,7 @@ class EscalationTools:
         }
 
     async def open_handover_ticket(self, args: HandoverArgs, ctx: ToolContext) -> ToolOutput:
-        ticket = await self.store.tickets.open(
+        ticket = await self.tickets.open(
             channel=ctx.channel,
             thread_ts=ctx.thread_ts,
             title=args.title,
@@ -227,14 +232,16 @@ class EscalationTools:
 
 
 def build_escalation(
-    store: Store,
+    tickets: Tickets,
+    incidents: Incidents,
+    threads: ThreadLog,
     pager: Pager,
     *,
     oncall_channel: str = "#oncall",
     oncall_usergroup: str | None = None,
     model: str | None = None,
 ) -> Agent:
-    tools = EscalationTools(store, pager, oncall_channel, oncall_usergroup)
+    tools = EscalationTools(tickets, incidents, threads, pager, oncall_channel, oncall_usergroup)
     return Agent(
         name="escalation",
         description=DESCRIPTION,

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from agents.agent import IN_THEIR_LANGUAGE, Agent, SuggestedPrompt
+from agents.connectors.knowledge import KnowledgeBase, KnowledgeBaseError, KnowledgeHit
 from agents.connectors.status import ServiceStatus, StatusChecker, UnknownServiceError
 from agents.errors import ToolError
 from agents.offline import OfflineRequest, OfflineStep, ToolResult
@@ -30,7 +31,6 @@ from agents.specialists.extract import (
     wants_page,
 )
 from agents.tool import Tool, ToolContext, ToolOutput
-from storage.knowledge import KnowledgeBaseError, KnowledgeHit, KnowledgeIndex
 
 INSTRUCTIONS = """You are Switchboard's technical specialist for Larkspur Cloud's support team:
 sign-in and SSO, the API and rate limits, webhooks, the dashboard, the mobile app, exports.
@@ -168,13 +168,13 @@ def status_view(status: ServiceStatus) -> dict[str, Any]:
 
 
 class TechnicalTools:
-    def __init__(self, knowledge: KnowledgeIndex, status: StatusChecker) -> None:
+    def __init__(self, knowledge: KnowledgeBase, status: StatusChecker) -> None:
         self.knowledge = knowledge
         self.status = status
 
     async def search_knowledge(self, args: SearchArgs, ctx: ToolContext) -> ToolOutput:
         try:
-            hits = await self.knowledge.search_async(args.query, args.limit)
+            hits = await self.knowledge.search(args.query, args.limit)
         except KnowledgeBaseError as exc:  # a misconfigured folder: say so, don't crash the turn
             raise ToolError(str(exc)) from exc
         shares = [coverage(args.query, hit) for hit in hits]
@@ -230,7 +230,7 @@ class TechnicalTools:
 
 
 def build_technical(
-    knowledge: KnowledgeIndex, status: StatusChecker, *, model: str | None = None
+    knowledge: KnowledgeBase, status: StatusChecker, *, model: str | None = None
 ) -> Agent:
     return Agent(
         name="technical",

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from agents.agent import IN_THEIR_LANGUAGE, Agent, SuggestedPrompt
+from agents.casework import Tickets
 from agents.offline import OfflineRequest, OfflineStep
 from agents.specialists.extract import (
     Category,
@@ -32,7 +33,6 @@ from agents.specialists.extract import (
     title_of,
 )
 from agents.tool import Tool, ToolContext, ToolOutput
-from storage.store import Store
 
 INSTRUCTIONS = """You are Switchboard's triage specialist: the first responder for support
 requests in Slack that no other specialist has picked up.
@@ -104,14 +104,14 @@ def classify(text: str) -> dict[str, Any]:
 
 
 class TriageTools:
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, tickets: Tickets) -> None:
+        self.tickets = tickets
 
     async def classify_request(self, args: ClassifyArgs, ctx: ToolContext) -> ToolOutput:
         return classify(args.text)
 
     async def open_ticket(self, args: TicketArgs, ctx: ToolContext) -> ToolOutput:
-        ticket = await self.store.tickets.open(
+        ticket = await self.tickets.open(
             channel=ctx.channel,
             thread_ts=ctx.thread_ts,
             title=args.title,
@@ -146,12 +146,12 @@ class TriageTools:
         )
 
 
-def build_triage(store: Store, *, model: str | None = None) -> Agent:
+def build_triage(tickets: Tickets, *, model: str | None = None) -> Agent:
     return Agent(
         name="triage",
         description=DESCRIPTION,
         instructions=f"{INSTRUCTIONS}\n{IN_THEIR_LANGUAGE}",
-        tools=TriageTools(store).tools(),
+        tools=TriageTools(tickets).tools(),
         policy=policy,
         model=model,
         suggestion=SUGGESTION,

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 from agents.agent import Agent
-from agents.connectors.demo_ledger import DemoLedger
 from agents.errors import ToolError
 from agents.llm import LLM, LLMSettings
 from agents.results import ApprovalRequest, RequestedCall, ToolOutcome, TurnInput
@@ -30,6 +29,7 @@ from agents.specialists.billing import (
     build_billing,
 )
 from agents.tool import Risk, ToolContext
+from bot.demo_ledger import DemoLedger
 
 HELIX = "cus_N7kQ2mLp4RtV"
 CTX = ToolContext("T1", "C1", "100.1", "U1", idempotency_key="key-1", agent="billing")
