@@ -1,6 +1,7 @@
 """The four specialists (triage, billing, technical, escalation) and the factory that builds them.
 
-Each specialist module holds its instructions, its tools and its offline policy; `extract`
+Each specialist is a package: its instructions and `build_*` in `__init__`, its tools (with
+their argument models and approval rules) in `tools`, its offline policy in `policy`; `extract`
 holds the text patterns they share. Start from `build_specialists`; `bot.doors` builds the
 `SpecialistDeps` over the database.
 """

@@ -18,7 +18,8 @@ from agents.errors import ToolError
 from agents.llm import LLM, LLMSettings
 from agents.results import ApprovalRequest, RequestedCall, ToolOutcome, TurnInput
 from agents.runner import Runner
-from agents.specialists.billing import (
+from agents.specialists.billing import build_billing
+from agents.specialists.billing.tools import (
     BillingTools,
     CreditArgs,
     CustomerArgs,
@@ -26,7 +27,6 @@ from agents.specialists.billing import (
     InvoiceArgs,
     PaymentsArgs,
     RefundArgs,
-    build_billing,
 )
 from agents.tool import Risk, ToolContext
 from bot.demo_ledger import DemoLedger

@@ -12,11 +12,11 @@ from agents.connectors.paging import PageResult, PagingError, Severity
 from agents.llm import LLM, LLMSettings
 from agents.results import ToolOutcome, TurnInput
 from agents.runner import Runner
-from agents.specialists.escalation import (
+from agents.specialists.escalation import build_escalation
+from agents.specialists.escalation.tools import (
     EscalationTools,
     PageArgs,
     SummarizeArgs,
-    build_escalation,
 )
 from agents.tool import Risk, ToolContext
 from bot.doors import casework

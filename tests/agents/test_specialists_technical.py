@@ -14,11 +14,11 @@ from agents.demo import DEMO_KB
 from agents.llm import LLM, LLMSettings
 from agents.results import TurnInput
 from agents.runner import Runner
-from agents.specialists.technical import (
+from agents.specialists.technical import build_technical
+from agents.specialists.technical.tools import (
     SearchArgs,
     StatusArgs,
     TechnicalTools,
-    build_technical,
     steps_of,
 )
 from agents.tool import ToolContext

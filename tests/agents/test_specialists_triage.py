@@ -7,11 +7,11 @@ import pytest
 from agents.llm import LLM, LLMSettings
 from agents.results import TurnInput
 from agents.runner import Runner
-from agents.specialists.triage import (
+from agents.specialists.triage import build_triage
+from agents.specialists.triage.tools import (
     ClassifyArgs,
     TicketArgs,
     TriageTools,
-    build_triage,
     classify,
 )
 from agents.tool import ToolContext
