@@ -2,7 +2,7 @@
 
 A model (or a prompt injection steering one) can write "The refund has been issued" when only an
 approval card was posted. The reply then contradicts the state, and people act on the wrong one.
-Tools that change the world declare the kind of effect they have (`Tool.metadata["effect"]`:
+Tools that change the world declare the kind of effect they have (`Tool.effect`:
 money, page, incident, ticket). A sentence that claims an effect of a kind no tool carried out
 in this turn is dropped; while approvals are pending, sentences about approval are dropped too,
 because the supervisor states pending actions from the approval rows instead.

@@ -367,9 +367,9 @@ class Runner:
             return
         run.records.append(ToolCallRecord(call.id, call.name, item.raw, "ok", output=output))
         run.messages.append(_tool_message(call.id, output))
-        effect = item.tool.metadata.get("effect")
+        effect = item.tool.effect
         if run.stream is not None and effect:
-            run.stream.note_effect(str(effect))
+            run.stream.note_effect(effect)
 
     def _handoff(self, run: _Run, call: ToolCall, raw: dict[str, Any] | None) -> None:
         try:

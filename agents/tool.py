@@ -8,11 +8,11 @@ directly, it becomes an approval request.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
@@ -67,11 +67,20 @@ class ToolContext:
 
 A = TypeVar("A", bound=BaseModel)
 ToolOutput = dict[str, Any]
+# The kinds of change in the world a reply may only claim when a tool of that kind ran
+# (see agents.claims).
+Effect = Literal["money", "page", "incident", "ticket"]
 
 
 @dataclass(frozen=True)
 class Tool(Generic[A]):
-    """A function an agent may call. `risk` may depend on the arguments (a refund over a limit)."""
+    """A function an agent may call. `risk` may depend on the arguments (a refund over a limit).
+
+    `effect` names the kind of change the tool makes, so a reply cannot claim one no tool made.
+    `idempotent` says a re-run under the same key finds the first effect instead of repeating
+    it, so an approval interrupted by a restart may be run again. `required_approvals` asks for
+    more than one approver for some arguments (a refund above a second limit).
+    """
 
     name: str
     description: str
@@ -79,12 +88,18 @@ class Tool(Generic[A]):
     run: Callable[[A, ToolContext], Awaitable[ToolOutput]]
     risk: Risk | Callable[[A], Risk] = Risk.LOW
     summarize: Callable[[A], str] | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
     # Tools that move money say how much and whose: limits then apply to totals (see Exposure).
     exposure: Callable[[A], Awaitable[Exposure]] | None = None
+    effect: Effect | None = None
+    idempotent: bool = False
+    required_approvals: Callable[[A], int] | None = None
 
     def risk_of(self, arguments: A) -> Risk:
         return self.risk(arguments) if callable(self.risk) else self.risk
+
+    def approvers_for(self, arguments: A) -> int:
+        """How many people must approve this call: one unless the tool asks for more."""
+        return 1 if self.required_approvals is None else self.required_approvals(arguments)
 
     def describe(self, arguments: A) -> str:
         """Plain words for an approval card: what will happen if someone says yes."""

@@ -36,7 +36,8 @@ import structlog
 from agents.connectors.paging import SlackPager
 from agents.llm import LLM, Completion
 from agents.runner import Runner
-from agents.specialists.factory import SpecialistConfig, build_specialists, default_deps
+from agents.specialists.factory import SpecialistConfig, build_specialists
+from bot.doors import default_deps
 from router.approvals import ApprovalRules, Approvers
 from router.classifier import load_default_examples
 from router.decider import Decider

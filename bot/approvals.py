@@ -352,7 +352,7 @@ class ApprovalDesk:
             agent = self.supervisor.agents.get(approval.agent)
             names = [str(c.get("tool")) for c in approval.calls or []] or [approval.tool]
             tools = [agent.tool(name) if agent else None for name in names]
-            if all(t is not None and t.metadata.get("idempotent") for t in tools):
+            if all(t is not None and t.idempotent for t in tools):
                 log.info("approvals.reconcile_rerun", approval_id=approval.id)
                 await self.execute(approval.id, approved_by=approval.decided_by or "switchboard")
                 continue

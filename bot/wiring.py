@@ -18,9 +18,10 @@ from agents.limits import Hold
 from agents.llm import LLM, LLMSettings
 from agents.pricing import Price
 from agents.runner import Runner
-from agents.specialists.factory import SpecialistConfig, build_specialists, default_deps
+from agents.specialists.factory import SpecialistConfig, build_specialists
 from agents.spend_budget import SpendBudgets
 from bot.config_file import ApproverRule
+from bot.doors import default_deps
 from bot.errors import ConfigError
 from bot.settings import FIXES, Settings
 from router.approvals import ApprovalRules, Approvers

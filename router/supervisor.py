@@ -418,8 +418,7 @@ class Supervisor:
     def _effect(self, agent: str, tool_name: str) -> str | None:
         """The kind of change a tool makes in the world (money, page, ...), if any."""
         tool = self.agents[agent].tool(tool_name) if agent in self.agents else None
-        effect = tool.metadata.get("effect") if tool else None
-        return str(effect) if effect else None
+        return tool.effect if tool else None
 
     def _part(
         self, item: _Ran, approvals: list[PendingApproval], done: set[str | None]
@@ -498,9 +497,8 @@ class Supervisor:
         needed = 1
         for call in request.calls:
             tool = self.agents[request.agent].tool(call.tool)
-            count = tool.metadata.get("required_approvals") if tool else None
-            if tool is not None and callable(count):
-                needed = max(needed, int(count(tool.parse(call.arguments))))
+            if tool is not None:
+                needed = max(needed, tool.approvers_for(tool.parse(call.arguments)))
         return needed
 
     async def _holding(

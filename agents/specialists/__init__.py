@@ -1,23 +1,21 @@
 """The four specialists (triage, billing, technical, escalation) and the factory that builds them.
 
-Each specialist module holds its instructions, its tools and its offline policy; `extract`
-holds the text patterns they share. Start from `build_specialists`.
+Each specialist is a package: its instructions and `build_*` in `__init__`, its tools (with
+their argument models and approval rules) in `tools`, its offline policy in `policy`; `extract`
+holds the text patterns they share. Start from `build_specialists`; `bot.doors` builds the
+`SpecialistDeps` over the database.
 """
 
 from agents.specialists.factory import (
-    DEMO_KB,
     SPECIALISTS,
     SpecialistConfig,
     SpecialistDeps,
     build_specialists,
-    default_deps,
 )
 
 __all__ = [
-    "DEMO_KB",
     "SPECIALISTS",
     "SpecialistConfig",
     "SpecialistDeps",
     "build_specialists",
-    "default_deps",
 ]

@@ -1,44 +1,43 @@
 """Build the four specialists from their dependencies and settings, in one place.
 
 The entry point reads settings once and hands them down (see DESIGN.md); this module is where
-they meet the agents: `SpecialistDeps` carries the outside services (the store, the billing
-ledger, the runbooks, the health checks, the pager) and `SpecialistConfig` the choices (models,
-approval thresholds, the on-call channel). Nothing here reads the environment or a file of its
-own accord, so tests build the same agents over a temporary ledger and a test server.
+they meet the agents: `SpecialistDeps` carries the outside services, each behind the narrow
+protocol the agents define (tickets, incidents and the thread's messages in `agents.casework`;
+the billing ledger, the runbooks, the health checks and the pager in `agents.connectors`), and
+`SpecialistConfig` the choices (models, approval thresholds, the on-call channel). `bot.doors`
+builds the deps over the database; nothing here reads the environment or a file of its own
+accord, so tests build the same agents over a temporary ledger and a test server.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
 from decimal import Decimal
-from importlib.resources import files
-from pathlib import Path
 
 from agents.agent import Agent
+from agents.casework import Incidents, ThreadLog, Tickets
 from agents.connectors.billing import BillingConnector
-from agents.connectors.demo_ledger import DemoLedger
+from agents.connectors.knowledge import KnowledgeBase
 from agents.connectors.paging import Pager
 from agents.connectors.status import StatusChecker
 from agents.specialists.billing import build_billing
 from agents.specialists.escalation import build_escalation
 from agents.specialists.technical import build_technical
 from agents.specialists.triage import build_triage
-from storage.knowledge import KnowledgeIndex
-from storage.store import Store
 
 SPECIALISTS = ("triage", "billing", "technical", "escalation")
-DEMO_KB = Path(str(files("agents.demo").joinpath("kb")))
 
 
 @dataclass(frozen=True)
 class SpecialistDeps:
     """The outside services the specialists' tools use; each behind its narrow interface."""
 
-    store: Store
+    tickets: Tickets
+    incidents: Incidents
+    threads: ThreadLog
     billing: BillingConnector
-    knowledge: KnowledgeIndex
+    knowledge: KnowledgeBase
     status: StatusChecker
     pager: Pager
 
@@ -57,7 +56,7 @@ class SpecialistConfig:
     ``models`` maps a specialist to a litellm model string; a missing name or None means the
     offline model. Refunds and credits above ``refund_approval_above`` (major units, in the
     money's own currency; 0 means every one) need an approval; above ``two_approvers_above``
-    the tool's ``metadata["required_approvals"]`` asks for two approvers.
+    the tool's ``required_approvals`` asks for two approvers.
     """
 
     models: Mapping[str, str | None] = field(default_factory=dict)
@@ -92,7 +91,7 @@ class SpecialistConfig:
 def build_specialists(deps: SpecialistDeps, config: SpecialistConfig) -> dict[str, Agent]:
     """The four specialists, keyed by name, each with only its own tools."""
     return {
-        "triage": build_triage(deps.store, model=config.model("triage")),
+        "triage": build_triage(deps.tickets, model=config.model("triage")),
         "billing": build_billing(
             deps.billing,
             approval_above=config.approval_above,
@@ -101,35 +100,12 @@ def build_specialists(deps: SpecialistDeps, config: SpecialistConfig) -> dict[st
         ),
         "technical": build_technical(deps.knowledge, deps.status, model=config.model("technical")),
         "escalation": build_escalation(
-            deps.store,
+            deps.tickets,
+            deps.incidents,
+            deps.threads,
             deps.pager,
             oncall_channel=config.oncall_channel,
             oncall_usergroup=config.oncall_usergroup,
             model=config.model("escalation"),
         ),
     }
-
-
-def default_deps(
-    store: Store,
-    *,
-    pager: Pager,
-    ledger_path: str | Path = ":memory:",
-    knowledge_dir: str | Path | None = None,
-    health_checks: Mapping[str, str] | None = None,
-    health_timeout: float | timedelta = 3.0,
-) -> SpecialistDeps:
-    """The demo setup: the SQLite demo ledger and the packaged runbooks unless told otherwise.
-
-    Give ``ledger_path`` a file to keep demo refunds across restarts (":memory:" forgets them).
-    """
-    timeout = (
-        health_timeout.total_seconds() if isinstance(health_timeout, timedelta) else health_timeout
-    )
-    return SpecialistDeps(
-        store=store,
-        billing=DemoLedger(ledger_path),
-        knowledge=KnowledgeIndex(knowledge_dir or DEMO_KB),
-        status=StatusChecker(health_checks or {}, timeout),
-        pager=pager,
-    )

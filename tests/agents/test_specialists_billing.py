@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 
 from agents.agent import Agent
-from agents.connectors.demo_ledger import DemoLedger
 from agents.errors import ToolError
 from agents.llm import LLM, LLMSettings
 from agents.results import ApprovalRequest, RequestedCall, ToolOutcome, TurnInput
 from agents.runner import Runner
-from agents.specialists.billing import (
+from agents.specialists.billing import build_billing
+from agents.specialists.billing.tools import (
     BillingTools,
     CreditArgs,
     CustomerArgs,
@@ -27,9 +27,9 @@ from agents.specialists.billing import (
     InvoiceArgs,
     PaymentsArgs,
     RefundArgs,
-    build_billing,
 )
 from agents.tool import Risk, ToolContext
+from bot.demo_ledger import DemoLedger
 
 HELIX = "cus_N7kQ2mLp4RtV"
 CTX = ToolContext("T1", "C1", "100.1", "U1", idempotency_key="key-1", agent="billing")
@@ -146,8 +146,8 @@ def test_refund_risk_threshold_summary_and_approvers(ledger: DemoLedger) -> None
     assert refund.describe(refund_args()) == (
         "Refund $199.00 to Helix Analytics for invoice INV-1018 (duplicate charge)"
     )
-    required = refund.metadata["required_approvals"]
-    assert required(refund_args()) == 1 and required(refund_args(amount_cents=271000)) == 2
+    assert refund.approvers_for(refund_args()) == 1
+    assert refund.approvers_for(refund_args(amount_cents=271000)) == 2
     strict = build_billing(ledger).tool("issue_refund")
     assert strict is not None and strict.risk_of(refund_args(amount_cents=1)) is Risk.HIGH
 

@@ -12,13 +12,14 @@ from agents.connectors.paging import PageResult, PagingError, Severity
 from agents.llm import LLM, LLMSettings
 from agents.results import ToolOutcome, TurnInput
 from agents.runner import Runner
-from agents.specialists.escalation import (
+from agents.specialists.escalation import build_escalation
+from agents.specialists.escalation.tools import (
     EscalationTools,
     PageArgs,
     SummarizeArgs,
-    build_escalation,
 )
 from agents.tool import Risk, ToolContext
+from bot.doors import casework
 from storage.store import Store
 
 OUTAGE = "The API is down for everyone since 09:10 UTC, page on-call"
@@ -76,7 +77,7 @@ def pager() -> RecordingPager:
 @pytest.fixture
 def agent(sqlite_store: Store, pager: RecordingPager) -> Agent:
     return build_escalation(
-        sqlite_store, pager, oncall_channel="#oncall", oncall_usergroup="S0ONCALL"
+        *casework(sqlite_store), pager, oncall_channel="#oncall", oncall_usergroup="S0ONCALL"
     )
 
 
@@ -93,7 +94,7 @@ async def test_summarize_thread_reads_the_stored_thread(sqlite_store: Store) -> 
     )
     await sqlite_store.memory.append(thread.id, role="user", text="Still broken", user_id="U1")
     await sqlite_store.tickets.open(channel="C1", thread_ts="100.1", title="SSO", priority="high")
-    tools = EscalationTools(sqlite_store, RecordingPager(), "#oncall", None)
+    tools = EscalationTools(*casework(sqlite_store), RecordingPager(), "#oncall", None)
     out = await tools.summarize_thread(SummarizeArgs(), context("k"))
     assert out["summary"].splitlines() == [
         "• <@U1> asked: “SSO is broken”",
@@ -108,7 +109,7 @@ async def test_summarize_thread_reads_the_stored_thread(sqlite_store: Store) -> 
 
 
 async def test_page_runs_once_per_key(sqlite_store: Store, pager: RecordingPager) -> None:
-    tools = EscalationTools(sqlite_store, pager, "#oncall", None)
+    tools = EscalationTools(*casework(sqlite_store), pager, "#oncall", None)
     args = PageArgs(summary="API down", severity="SEV1", service="api")
     first = await tools.page_oncall(args, context("apv_1"))
     again = await tools.page_oncall(args, context("apv_1"))
@@ -155,7 +156,7 @@ async def test_approved_page_and_incident_run_once_and_are_reported(
 
 async def test_failed_or_rejected_page_is_reported_honestly(sqlite_store: Store) -> None:
     broken = RecordingPager(fail=True)
-    agent = build_escalation(sqlite_store, broken)
+    agent = build_escalation(*casework(sqlite_store), broken)
     [request] = (await runner().run(agent, ask(OUTAGE), [])).approvals
     outcome = await runner().execute(agent, request, context("apv_2"))
     assert outcome.status == "failed" and "channel_not_found" in outcome.detail

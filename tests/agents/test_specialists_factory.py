@@ -12,20 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from agents.connectors.demo_ledger import DemoLedger
 from agents.connectors.paging import PageResult, Severity
+from agents.demo import DEMO_KB
 from agents.llm import LLM, LLMSettings
 from agents.offline import OfflineStep
 from agents.results import TurnInput
 from agents.runner import Runner
-from agents.specialists import (
-    DEMO_KB,
-    SpecialistConfig,
-    SpecialistDeps,
-    build_specialists,
-    default_deps,
-)
+from agents.specialists import SpecialistConfig, SpecialistDeps, build_specialists
 from agents.testing import ScriptedModel
+from bot.demo_ledger import DemoLedger
+from bot.doors import StoredKnowledge, default_deps
 from storage.store import Store
 
 
@@ -54,7 +50,8 @@ async def deps(sqlite_store: Store, tmp_path: Path) -> AsyncIterator[SpecialistD
         health_checks={"api": "http://127.0.0.1:9/healthz"},
     )
     yield built
-    built.knowledge.close()
+    assert isinstance(built.knowledge, StoredKnowledge) and isinstance(built.billing, DemoLedger)
+    built.knowledge.index.close()
     await built.billing.close()
 
 
@@ -94,7 +91,9 @@ def test_four_specialists_each_with_their_own_tools(deps: SpecialistDeps) -> Non
 
 
 def test_default_deps_index_the_demo_runbooks(deps: SpecialistDeps) -> None:
-    assert deps.knowledge.root == DEMO_KB and deps.knowledge.section_count() > 50
+    assert isinstance(deps.knowledge, StoredKnowledge)
+    index = deps.knowledge.index
+    assert index.root == DEMO_KB and index.section_count() > 50
     assert deps.status.services == ["api"]
 
 
@@ -127,7 +126,7 @@ async def test_thresholds_reach_the_billing_tools(deps: SpecialistDeps) -> None:
     )
     large = small.model_copy(update={"amount_cents": 271000})
     assert (refund.risk_of(small), refund.risk_of(large)) == ("low", "high")
-    assert [refund.metadata["required_approvals"](a) for a in (small, large)] == [1, 2]
+    assert [refund.approvers_for(a) for a in (small, large)] == [1, 2]
 
 
 async def test_an_llm_driven_billing_agent_cannot_page_oncall(deps: SpecialistDeps) -> None:

@@ -10,18 +10,19 @@ from aiohttp import web
 
 from agents.agent import Agent
 from agents.connectors.status import StatusChecker
+from agents.demo import DEMO_KB
 from agents.llm import LLM, LLMSettings
 from agents.results import TurnInput
 from agents.runner import Runner
-from agents.specialists.factory import DEMO_KB
-from agents.specialists.technical import (
+from agents.specialists.technical import build_technical
+from agents.specialists.technical.tools import (
     SearchArgs,
     StatusArgs,
     TechnicalTools,
-    build_technical,
     steps_of,
 )
 from agents.tool import ToolContext
+from bot.doors import StoredKnowledge
 from storage.knowledge import KnowledgeIndex
 
 CTX = ToolContext("T1", "C1", "100.1", "U1", idempotency_key="k", agent="technical")
@@ -49,9 +50,9 @@ async def health_url() -> AsyncIterator[str]:
 
 
 @pytest.fixture
-def knowledge() -> Iterator[KnowledgeIndex]:
+def knowledge() -> Iterator[StoredKnowledge]:
     with KnowledgeIndex(DEMO_KB) as index:
-        yield index
+        yield StoredKnowledge(index)
 
 
 @pytest.fixture
@@ -61,7 +62,7 @@ def status(health_url: str) -> StatusChecker:
 
 
 @pytest.fixture
-def agent(knowledge: KnowledgeIndex, status: StatusChecker) -> Agent:
+def agent(knowledge: StoredKnowledge, status: StatusChecker) -> Agent:
     return build_technical(knowledge, status)
 
 
@@ -74,7 +75,7 @@ def runner() -> Runner:
 
 
 async def test_search_knowledge_returns_cited_sections(
-    knowledge: KnowledgeIndex, status: StatusChecker
+    knowledge: StoredKnowledge, status: StatusChecker
 ) -> None:
     tools = TechnicalTools(knowledge, status)
     out = await tools.search_knowledge(SearchArgs(query="429 too many requests from the API"), CTX)
@@ -89,7 +90,7 @@ async def test_search_knowledge_returns_cited_sections(
 
 
 async def test_check_status_one_all_and_unknown(
-    knowledge: KnowledgeIndex, status: StatusChecker
+    knowledge: StoredKnowledge, status: StatusChecker
 ) -> None:
     tools = TechnicalTools(knowledge, status)
     one = await tools.check_status(StatusArgs(service="auth"), CTX)
@@ -163,7 +164,7 @@ async def test_missing_knowledge_folder_is_a_tool_error_not_a_crash(
     tmp_path: Path, status: StatusChecker
 ) -> None:
     with KnowledgeIndex(tmp_path / "missing") as broken:
-        agent = build_technical(broken, status)
+        agent = build_technical(StoredKnowledge(broken), status)
         result = await runner().run(agent, ask("SSO login fails"), [])
     [search, _] = result.tool_calls
     assert search.status == "error" and "does not exist" in (search.error or "")

@@ -7,14 +7,15 @@ import pytest
 from agents.llm import LLM, LLMSettings
 from agents.results import TurnInput
 from agents.runner import Runner
-from agents.specialists.triage import (
+from agents.specialists.triage import build_triage
+from agents.specialists.triage.tools import (
     ClassifyArgs,
     TicketArgs,
     TriageTools,
-    build_triage,
     classify,
 )
 from agents.tool import ToolContext
+from bot.doors import StoredTickets
 from storage.store import Store
 
 CLEAR = (
@@ -58,7 +59,7 @@ def test_missing_details_name_only_what_is_missing() -> None:
 
 
 async def test_tools_on_their_own(sqlite_store: Store) -> None:
-    tools = TriageTools(sqlite_store)
+    tools = TriageTools(StoredTickets(sqlite_store.tickets))
     ctx = ToolContext("T1", "C7", "200.5", "U9", idempotency_key="k", agent="triage")
     assert (await tools.classify_request(ClassifyArgs(text=CLEAR), ctx))["services"] == ["webhooks"]
     args = TicketArgs(title="Webhooks stopped", category="technical", priority="high")
@@ -74,14 +75,16 @@ async def test_tools_on_their_own(sqlite_store: Store) -> None:
 
 
 async def test_vague_message_gets_a_greeting_and_questions(sqlite_store: Store) -> None:
-    result = await runner().run(build_triage(sqlite_store), ask("hi, something is broken"), [])
+    result = await runner().run(
+        build_triage(StoredTickets(sqlite_store.tickets)), ask("hi, something is broken"), []
+    )
     assert result.text.startswith("Hi! I'm Switchboard")
     assert "• the account e-mail" in result.text and "• when it started" in result.text
     assert await sqlite_store.tickets.open_ones() == []
 
 
 async def test_clear_request_opens_a_ticket_and_says_what_is_next(sqlite_store: Store) -> None:
-    result = await runner().run(build_triage(sqlite_store), ask(CLEAR), [])
+    result = await runner().run(build_triage(StoredTickets(sqlite_store.tickets)), ask(CLEAR), [])
     assert [c.name for c in result.tool_calls] == ["classify_request", "open_ticket"]
     [ticket] = await sqlite_store.tickets.for_thread("C7", "200.5")
     assert (ticket.category, ticket.priority, ticket.requester) == ("technical", "normal", "U9")
@@ -94,6 +97,8 @@ async def test_clear_request_opens_a_ticket_and_says_what_is_next(sqlite_store: 
 
 
 async def test_ticket_reply_asks_for_what_would_speed_it_up(sqlite_store: Store) -> None:
-    result = await runner().run(build_triage(sqlite_store), ask("The API is down for everyone"), [])
+    result = await runner().run(
+        build_triage(StoredTickets(sqlite_store.tickets)), ask("The API is down for everyone"), []
+    )
     assert "(incident, urgent priority)" in result.text and "page on-call" in result.text
     assert "To speed it up, add the account e-mail" in result.text

@@ -1,5 +1,8 @@
 """The default billing connector: the demo ledger, kept in SQLite by `storage.ledger`.
 
+It lives in `bot/` because it joins two packages that may not know each other: it implements
+the agents' `BillingConnector` over storage's `LedgerStore` (agents never import storage).
+
 Switchboard runs with no billing account configured, so the billing agent needs a ledger that
 behaves like a real one: refunds that stick, a refund that cannot exceed what was paid, and
 an idempotency key that makes a retried refund a no-op. This connector is that ledger over the
@@ -13,10 +16,8 @@ thread so that the event loop never waits on SQLite.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
-from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,7 @@ from agents.connectors.billing import (
     RefundTooLargeError,
     payment_method_label,
 )
+from agents.demo import load_demo_seed
 from storage.ledger import (
     CustomerRow,
     IdempotencyKeyReusedError,
@@ -46,14 +48,7 @@ from storage.ledger import (
     UnknownRecordError,
 )
 
-__all__ = ["DemoLedger", "load_demo_seed"]
-
-
-def load_demo_seed() -> dict[str, Any]:
-    """The parsed ``agents/demo/ledger.json``, read as package data so it works when installed."""
-    text = (files("agents.demo") / "ledger.json").read_text(encoding="utf-8")
-    seed: dict[str, Any] = json.loads(text)
-    return seed
+__all__ = ["DemoLedger"]
 
 
 class DemoLedger:
