@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from agents.agent import Agent
+from agents.routes import ROUTES, is_route
 from bot.corrections import is_answer
 from bot.render import escape
 from storage.store import Store
@@ -28,12 +29,11 @@ log = structlog.stdlib.get_logger(__name__)
 
 PROMPTS_TITLE = "Try asking"
 TITLE_LENGTH = 60
-ORDER = ("billing", "technical", "escalation", "triage")
 
 
 def suggested_prompts(agents: Mapping[str, Agent]) -> list[dict[str, str]]:
     """One prompt per configured specialist that offers one (Slack shows up to four)."""
-    ordered = sorted(agents.values(), key=lambda a: ORDER.index(a.name) if a.name in ORDER else 9)
+    ordered = sorted(agents.values(), key=lambda a: ROUTES.index(a.name) if is_route(a.name) else 9)
     prompts = [
         {"title": escape(a.suggestion.title), "message": escape(a.suggestion.message)}
         for a in ordered

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from agents.routes import Route
+
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -150,9 +152,7 @@ class FileConfig(_Section):
     router: RouterConfig = RouterConfig()
     models: ModelsConfig = ModelsConfig()
     budgets: BudgetsConfig = BudgetsConfig()
-    agents: dict[Literal["triage", "billing", "technical", "escalation"], AgentConfig] = Field(
-        default_factory=dict
-    )
+    agents: dict[Route, AgentConfig] = Field(default_factory=dict)
     billing: BillingConfig = BillingConfig()
     escalation: EscalationConfig = EscalationConfig()
     technical: TechnicalConfig = TechnicalConfig()

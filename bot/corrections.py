@@ -26,6 +26,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from agents.routes import ROUTES
 from bot.approvers import GroupMembers, describe
 from bot.render import BLOCK_LIMIT, reply_messages
 from bot.sender import Sender
@@ -38,7 +39,6 @@ log = structlog.stdlib.get_logger(__name__)
 
 OPEN = "route_correct_open"
 PICK = re.compile(r"^route_correct:(\w+)$")
-ROUTES = ("billing", "technical", "escalation", "triage")
 LABELS = {
     "billing": "Billing",
     "technical": "Technical",

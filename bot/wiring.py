@@ -17,6 +17,7 @@ from agents.connectors.paging import Notifier, Pager, PagerDutyPager, SlackPager
 from agents.limits import Hold
 from agents.llm import LLM, LLMSettings
 from agents.pricing import Price
+from agents.routes import ROUTES
 from agents.runner import Runner
 from agents.specialists.factory import SpecialistConfig, build_specialists
 from agents.spend_budget import SpendBudgets
@@ -184,9 +185,9 @@ def build_agents(settings: Settings, store: Store, notifier: Notifier) -> dict[s
         from agents.connectors.stripe_billing import StripeBilling  # only when configured
 
         deps = replace(deps, billing=StripeBilling(key.get_secret_value()))
-    models = {
+    models: dict[str, str | None] = {
         name: (file.agents[name].model if name in file.agents else None) or settings.env.model
-        for name in ("triage", "billing", "technical", "escalation")
+        for name in ROUTES
     }
     config = SpecialistConfig(
         models=models,

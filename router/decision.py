@@ -10,13 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-ROUTES = ("triage", "billing", "technical", "escalation")
+from agents.routes import ROUTES as ROUTES  # which routes exist, for the router's stages
+
 Source = Literal["rule", "continuity", "classifier", "llm", "handoff", "correction"]
 
 
 @dataclass(frozen=True)
 class RouteChoice:
-    route: str
+    route: str  # one of agents.routes.ROUTES in the product; the classifier learns any label
     confidence: float
 
 

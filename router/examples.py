@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from agents.routes import ROUTES as ROUTES  # the order the classifier lists labels in
 from router.errors import RouterError
 
-ROUTES: tuple[str, ...] = ("billing", "technical", "escalation", "triage")
 FALLBACK_ROUTE = "triage"
 MIN_PER_ROUTE = 2
 

@@ -21,12 +21,13 @@ from agents.connectors.billing import BillingConnector
 from agents.connectors.knowledge import KnowledgeBase
 from agents.connectors.paging import Pager
 from agents.connectors.status import StatusChecker
+from agents.routes import ROUTES
 from agents.specialists.billing import build_billing
 from agents.specialists.escalation import build_escalation
 from agents.specialists.technical import build_technical
 from agents.specialists.triage import build_triage
 
-SPECIALISTS = ("triage", "billing", "technical", "escalation")
+SPECIALISTS = ROUTES  # a specialist for every route
 
 
 @dataclass(frozen=True)
