@@ -26,7 +26,7 @@ class SuggestedPrompt:
     message: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Agent:
     name: str
     description: str

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Breaker:
     threshold: int = 5
     cooldown: float = 60.0
@@ -81,7 +81,9 @@ class Breakers:
 
     def __getitem__(self, model: str) -> Breaker:
         if model not in self._by_model:
-            self._by_model[model] = Breaker(self._threshold, self._cooldown, self._clock)
+            self._by_model[model] = Breaker(
+                threshold=self._threshold, cooldown=self._cooldown, clock=self._clock
+            )
         return self._by_model[model]
 
     def open_ones(self) -> list[OpenBreaker]:

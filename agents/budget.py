@@ -18,7 +18,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 
-@dataclass
+@dataclass(kw_only=True)
 class TurnBudget:
     deadline: float = math.inf  # on `clock`, when the turn must have its answer
     clock: Callable[[], float] = time.monotonic
@@ -37,7 +37,7 @@ def turn_budget(
     seconds: float, clock: Callable[[], float] = time.monotonic
 ) -> Iterator[TurnBudget]:
     """Model calls made inside share one budget that ends `seconds` from now."""
-    budget = TurnBudget(clock() + seconds, clock)
+    budget = TurnBudget(deadline=clock() + seconds, clock=clock)
     token = _current.set(budget)
     try:
         yield budget

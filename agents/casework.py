@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Ticket:
     id: int
     title: str
@@ -25,7 +25,7 @@ class Ticket:
     status: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Incident:
     id: int
     title: str
@@ -33,7 +33,7 @@ class Incident:
     status: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ThreadMessage:
     """One message of a thread: who said it (a user, or which agent and with which tools)."""
 

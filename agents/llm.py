@@ -78,7 +78,7 @@ class ToolCall:
     arguments: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Completion:
     content: str | None
     tool_calls: list[ToolCall]
@@ -102,7 +102,7 @@ class Completion:
         return message
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LLMSettings:
     timeout: float = 15.0  # the longest wait for one call
     retries: int = 2  # more tries on the same model after a rate limit or a 5xx
@@ -164,7 +164,11 @@ class LLM:
             offline_model, messages, tools, response_format, self.settings.timeout, None
         )
         return Completion(
-            completion.content, completion.tool_calls, offline_model, completion.usage, True
+            content=completion.content,
+            tool_calls=completion.tool_calls,
+            model=offline_model,
+            usage=completion.usage,
+            degraded=True,
         )
 
     def _time_left(self, budget: TurnBudget) -> float:
@@ -194,7 +198,7 @@ class LLM:
                 )
             except asyncio.CancelledError:  # the turn gave up waiting: that is a failure too
                 budget.lost += self.clock() - started
-                self._failed(model, ProviderFailure("timeout", error="CancelledError"))
+                self._failed(model, ProviderFailure(kind="timeout", error="CancelledError"))
                 raise
             except Exception as exc:
                 if model.startswith(OFFLINE_PREFIX):

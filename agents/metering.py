@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 ROUTER = "router"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ModelCall:
     """One answered model call. `model` is what was asked for (`openai/gpt-4o-mini`);
     `response_model` what the provider says answered (`gpt-4o-mini-2024-07-18`)."""

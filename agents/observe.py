@@ -64,12 +64,12 @@ class ObservedCall:
             self.span.set_attribute("gen_ai.output.messages", _output_json(completion))
         metering.record(
             metering.ModelCall(
-                metering.current_agent(),
-                self.model,
-                usage.prompt_tokens,
-                usage.completion_tokens,
-                cost,
-                answered_by,
+                agent=metering.current_agent(),
+                model=self.model,
+                input_tokens=usage.prompt_tokens,
+                output_tokens=usage.completion_tokens,
+                cost_usd=cost,
+                response_model=answered_by,
             )
         )
         return replace(completion, usage=replace(usage, cost_usd=cost))

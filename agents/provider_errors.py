@@ -28,7 +28,7 @@ _WHAT: dict[Kind, str] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ProviderFailure:
     kind: Kind
     status: int | None = None
@@ -60,7 +60,7 @@ def classify(exc: BaseException) -> ProviderFailure:
     status = _status(exc)
     name = type(exc).__name__
     if isinstance(exc, TimeoutError | litellm.exceptions.Timeout):
-        return ProviderFailure("timeout", None, None, name)
+        return ProviderFailure(kind="timeout", status=None, retry_after=None, error=name)
     errors = litellm.exceptions
     kind: Kind
     if status in (401, 403, 404, 429):  # litellm maps some of these to BadRequestError
@@ -83,7 +83,12 @@ def classify(exc: BaseException) -> ProviderFailure:
         kind = "server"
     else:
         kind = _by_status(status)
-    return ProviderFailure(kind, status, _retry_after(exc) if kind == "rate_limit" else None, name)
+    return ProviderFailure(
+        kind=kind,
+        status=status,
+        retry_after=_retry_after(exc) if kind == "rate_limit" else None,
+        error=name,
+    )
 
 
 def _by_status(status: int | None) -> Kind:

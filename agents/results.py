@@ -11,9 +11,11 @@ from agents.llm import Usage
 CallStatus = Literal["ok", "error", "invalid", "approval_requested", "unknown_tool"]
 
 
-@dataclass(frozen=True)
-class TurnInput:
-    """The turn as an agent needs it; `event_id` seeds the idempotency keys of its tool calls."""
+@dataclass(frozen=True, kw_only=True)
+class Turn:
+    """One user message, as the router and the agents see it. `thread_ts` is the thread it
+    belongs to (its own ts when it starts one); `event_id` seeds the idempotency keys of its
+    tool calls; `ts` is "" for work no message started (an approval's follow-up)."""
 
     team_id: str
     channel: str
@@ -21,9 +23,10 @@ class TurnInput:
     user_id: str
     text: str
     event_id: str
+    ts: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ToolCallRecord:
     id: str
     name: str
@@ -36,7 +39,7 @@ class ToolCallRecord:
         return asdict(self)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RequestedCall:
     """One call waiting for approval. Arguments are the validated ones, never re-read later."""
 
@@ -53,16 +56,16 @@ class RequestedCall:
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> RequestedCall:
         return cls(
-            str(raw["tool"]),
-            dict(raw.get("arguments") or {}),
-            str(raw.get("summary") or ""),
-            str(raw.get("call_id") or ""),
-            raw.get("minor"),
-            raw.get("currency"),
+            tool=str(raw["tool"]),
+            arguments=dict(raw.get("arguments") or {}),
+            summary=str(raw.get("summary") or ""),
+            call_id=str(raw.get("call_id") or ""),
+            minor=raw.get("minor"),
+            currency=raw.get("currency"),
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ApprovalRequest:
     """The risky calls of one model step, none of them run: approving approves exactly these.
 
@@ -110,7 +113,7 @@ class Handoff:
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AgentResult:
     agent: str
     text: str
@@ -126,7 +129,7 @@ class AgentResult:
 OutcomeStatus = Literal["executed", "failed", "rejected", "expired"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ToolOutcome:
     """How an approved (or rejected) request ended, handed back to the agent when it resumes.
 
@@ -145,4 +148,4 @@ class ToolOutcome:
         """One outcome per call: its own when known, else the request's (rejected, expired)."""
         if len(self.calls) == count:
             return list(self.calls)
-        return [ToolOutcome(self.status, self.output, self.detail)] * count
+        return [ToolOutcome(status=self.status, output=self.output, detail=self.detail)] * count

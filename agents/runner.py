@@ -40,7 +40,7 @@ from agents.results import (
     RequestedCall,
     ToolCallRecord,
     ToolOutcome,
-    TurnInput,
+    Turn,
 )
 from agents.run_spans import agent_run, run_tool
 from agents.tool import Exposure, Risk, Tool, ToolContext, compact_schema
@@ -89,12 +89,12 @@ def _builtin_schemas(targets: tuple[str, ...]) -> list[dict[str, Any]]:
     return schemas
 
 
-@dataclass
+@dataclass(kw_only=True)
 class _Run:
     """The state of one run of the loop."""
 
     agent: Agent
-    turn: TurnInput
+    turn: Turn
     messages: list[dict[str, Any]]
     targets: list[str]
     records: list[ToolCallRecord] = field(default_factory=list)
@@ -110,7 +110,7 @@ class _Run:
     stream: VettedStream | None = None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class _Call:
     """A valid call to one of the agent's own tools, before anything ran."""
 
@@ -139,7 +139,7 @@ class Runner:
     async def run(
         self,
         agent: Agent,
-        turn: TurnInput,
+        turn: Turn,
         history: list[dict[str, Any]],
         *,
         handoff_targets: list[str] | None = None,
@@ -151,13 +151,15 @@ class Runner:
             *history,
             {"role": "user", "content": turn.text},
         ]
-        run = _Run(agent, turn, messages, handoff_targets or [], stream=stream)
+        run = _Run(
+            agent=agent, turn=turn, messages=messages, targets=handoff_targets or [], stream=stream
+        )
         return await self._loop(run)
 
     async def resume(
         self,
         agent: Agent,
-        turn: TurnInput,
+        turn: Turn,
         history: list[dict[str, Any]],
         request: ApprovalRequest,
         outcome: ToolOutcome,
@@ -182,7 +184,7 @@ class Runner:
                 for c, o in zip(request.calls, outcomes, strict=True)
             ),
         ]
-        return await self._loop(_Run(agent, turn, messages, []))
+        return await self._loop(_Run(agent=agent, turn=turn, messages=messages, targets=[]))
 
     async def execute(
         self, agent: Agent, request: ApprovalRequest, context: ToolContext
@@ -197,12 +199,12 @@ class Runner:
         for index, call in enumerate(request.calls):
             key = context.idempotency_key if index == 0 else f"{context.idempotency_key}:{index}"
             keyed = ToolContext(
-                context.team_id,
-                context.channel,
-                context.thread_ts,
-                context.user_id,
-                key,
-                context.agent,
+                team_id=context.team_id,
+                channel=context.channel,
+                thread_ts=context.thread_ts,
+                user_id=context.user_id,
+                idempotency_key=key,
+                agent=context.agent,
             )
             outcomes.append(await self._execute_one(agent, call, keyed))
         if len(outcomes) == 1:
@@ -215,22 +217,22 @@ class Runner:
         status: Literal["executed", "failed"] = "failed" if failed else "executed"
         detail = "; ".join(failed)
         return ToolOutcome(
-            status,
-            {"calls": [{"status": o.status, **o.output} for o in outcomes]},
-            detail,
-            tuple(outcomes),
+            status=status,
+            output={"calls": [{"status": o.status, **o.output} for o in outcomes]},
+            detail=detail,
+            calls=tuple(outcomes),
         )
 
     @staticmethod
     async def _execute_one(agent: Agent, call: RequestedCall, context: ToolContext) -> ToolOutcome:
         tool = agent.tool(call.tool)
         if tool is None:
-            return ToolOutcome("failed", detail=f"{agent.name} has no tool {call.tool}")
+            return ToolOutcome(status="failed", detail=f"{agent.name} has no tool {call.tool}")
         try:
             output = await run_tool(tool, tool.parse(call.arguments), context, call.call_id)
         except (ToolError, ValidationError) as exc:
-            return ToolOutcome("failed", detail=str(exc))
-        return ToolOutcome("executed", output=output)
+            return ToolOutcome(status="failed", detail=str(exc))
+        return ToolOutcome(status="executed", output=output)
 
     @agent_run  # its span; its model calls are this agent's
     async def _loop(self, run: _Run) -> AgentResult:
@@ -325,7 +327,7 @@ class Runner:
             self._invalid(run, call, raw, exc)
             return None
         key = f"{run.turn.event_id}:{run.agent.name}:{run.step}:{position}:{call.name}"
-        return _Call(call, tool, arguments, raw or {}, key)
+        return _Call(call=call, tool=tool, arguments=arguments, raw=raw or {}, key=key)
 
     async def _within_limits(self, run: _Run, priced: list[_Call]) -> bool:
         """Reserve the step's amounts in every scope at once; False means a human must decide."""
@@ -365,7 +367,11 @@ class Runner:
                 await self.limits.release(item.key)  # nothing moved: it does not count
             self._refuse(run, call, item.raw, "error", str(exc))
             return
-        run.records.append(ToolCallRecord(call.id, call.name, item.raw, "ok", output=output))
+        run.records.append(
+            ToolCallRecord(
+                id=call.id, name=call.name, arguments=item.raw, status="ok", output=output
+            )
+        )
         run.messages.append(_tool_message(call.id, output))
         effect = item.tool.effect
         if run.stream is not None and effect:
@@ -399,17 +405,22 @@ class Runner:
             if (item.call.name, json.dumps(arguments, sort_keys=True)) not in asked:
                 calls.append(
                     RequestedCall(
-                        item.call.name,
-                        arguments,
-                        summary,
-                        item.call.id,
-                        exposure.minor if exposure else None,
-                        exposure.currency if exposure else None,
+                        tool=item.call.name,
+                        arguments=arguments,
+                        summary=summary,
+                        call_id=item.call.id,
+                        minor=exposure.minor if exposure else None,
+                        currency=exposure.currency if exposure else None,
                     )
                 )
                 run.pending_major += exposure.major if exposure else Decimal(0)
             run.records.append(
-                ToolCallRecord(item.call.id, item.call.name, arguments, "approval_requested")
+                ToolCallRecord(
+                    id=item.call.id,
+                    name=item.call.name,
+                    arguments=arguments,
+                    status="approval_requested",
+                )
             )
             run.messages.append(
                 _tool_message(
@@ -430,7 +441,9 @@ class Runner:
             first.arguments.model_dump().get("reason", "")
         )
         key = f"{run.turn.event_id}:{run.agent.name}:{run.step}"
-        run.approvals.append(ApprovalRequest(run.agent.name, tuple(calls), rationale, key))
+        run.approvals.append(
+            ApprovalRequest(agent=run.agent.name, calls=tuple(calls), rationale=rationale, key=key)
+        )
 
     def _invalid(
         self, run: _Run, call: ToolCall, raw: dict[str, Any] | None, exc: ValidationError
@@ -444,7 +457,13 @@ class Runner:
                 )
             )
             run.records.append(
-                ToolCallRecord(call.id, call.name, raw or {}, "invalid", error=problems)
+                ToolCallRecord(
+                    id=call.id,
+                    name=call.name,
+                    arguments=raw or {},
+                    status="invalid",
+                    error=problems,
+                )
             )
             return
         self._refuse(
@@ -459,7 +478,11 @@ class Runner:
         status: Literal["error", "invalid", "unknown_tool"],
         detail: str,
     ) -> None:
-        run.records.append(ToolCallRecord(call.id, call.name, raw or {}, status, error=detail))
+        run.records.append(
+            ToolCallRecord(
+                id=call.id, name=call.name, arguments=raw or {}, status=status, error=detail
+            )
+        )
         run.messages.append(_tool_message(call.id, {"status": status, "detail": detail}))
 
 

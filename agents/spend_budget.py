@@ -67,7 +67,7 @@ class Spent:
     total_today: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BudgetReached:
     budget: BudgetName
     limit_usd: float
@@ -92,7 +92,7 @@ def reached_of(budgets: SpendBudgets, spent: Spent) -> BudgetReached | None:
     ]
     for name, limit, used in checks:
         if limit is not None and used >= limit:
-            return BudgetReached(name, limit, used)
+            return BudgetReached(budget=name, limit_usd=limit, spent_usd=used)
     return None
 
 

@@ -36,7 +36,7 @@ class Risk(StrEnum):
     HIGH = "high"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Exposure:
     """Money a call would move: what approval limits on totals are summed from.
 
@@ -53,7 +53,7 @@ class Exposure:
     limit: Decimal
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ToolContext:
     """What a tool knows about the turn it runs in. `idempotency_key` is stable across retries."""
 
@@ -72,7 +72,7 @@ ToolOutput = dict[str, Any]
 Effect = Literal["money", "page", "incident", "ticket"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Tool(Generic[A]):
     """A function an agent may call. `risk` may depend on the arguments (a refund over a limit).
 

@@ -126,7 +126,15 @@ class Driver:
     async def say(self, text: str, thread: str) -> tuple[Reply, float]:
         self.count += 1
         n = self.count
-        turn = Turn("T1", "C1", thread, "U_ASKER", text, f"{1_700_000_000 + n}.{n:06d}", f"Ev{n}")
+        turn = Turn(
+            team_id="T1",
+            channel="C1",
+            thread_ts=thread,
+            user_id="U_ASKER",
+            text=text,
+            ts=f"{1_700_000_000 + n}.{n:06d}",
+            event_id=f"Ev{n}",
+        )
         start = time.perf_counter()
         reply = await self.supervisor.handle(turn)
         return reply, (time.perf_counter() - start) * 1000

@@ -72,10 +72,10 @@ class ApprovalDesk:
             )
             cards.append(
                 Outgoing(
-                    f"card:{approval.id}:post",
-                    where,
-                    card_text(approval),
-                    pending_card(approval, link),
+                    dedupe_key=f"card:{approval.id}:post",
+                    channel=where,
+                    text=card_text(approval),
+                    blocks=pending_card(approval, link),
                     thread_ts=thread,
                 )
             )
@@ -91,9 +91,9 @@ class ApprovalDesk:
         where = f"<{link}|the approvals channel>" if link else f"<#{channel}>"
         await self.store.outbox.enqueue(
             Outgoing(
-                f"card:{approval.id}:pointer",
-                approval.channel,
-                f"Approval requested in {where}: {safe_mrkdwn(approval.summary)}",
+                dedupe_key=f"card:{approval.id}:pointer",
+                channel=approval.channel,
+                text=f"Approval requested in {where}: {safe_mrkdwn(approval.summary)}",
                 thread_ts=_thread(approval),
             )
         )
@@ -114,10 +114,10 @@ class ApprovalDesk:
             return
         await self.store.outbox.enqueue(
             Outgoing(
-                f"card:{approval.id}:{key}",
-                fresh.card_channel,
-                f"{card_text(fresh)}: {outcome}",
-                decided_card(fresh, outcome),
+                dedupe_key=f"card:{approval.id}:{key}",
+                channel=fresh.card_channel,
+                text=f"{card_text(fresh)}: {outcome}",
+                blocks=decided_card(fresh, outcome),
                 kind="update",
                 target_ts=fresh.card_ts,
             )
@@ -128,9 +128,9 @@ class ApprovalDesk:
         channel = approval.card_channel or approval.channel
         await self.store.outbox.enqueue(
             Outgoing(
-                f"eph:{approval.id}:{user}:{key}",
-                channel,
-                text,
+                dedupe_key=f"eph:{approval.id}:{user}:{key}",
+                channel=channel,
+                text=text,
                 kind="ephemeral",
                 user_id=user,
                 thread_ts=None if approval.card_channel != approval.channel else _thread(approval),
@@ -286,10 +286,10 @@ class ApprovalDesk:
         if fresh.card_channel and fresh.card_ts:
             await self.store.outbox.enqueue(
                 Outgoing(
-                    f"card:{fresh.id}:{key}",
-                    fresh.card_channel,
-                    card_text(fresh),
-                    pending_card(fresh, note=note),
+                    dedupe_key=f"card:{fresh.id}:{key}",
+                    channel=fresh.card_channel,
+                    text=card_text(fresh),
+                    blocks=pending_card(fresh, note=note),
                     kind="update",
                     target_ts=fresh.card_ts,
                 )
@@ -302,10 +302,10 @@ class ApprovalDesk:
         await self.store.outbox.enqueue_many(
             [
                 Outgoing(
-                    f"resume:{approval.id}:{index}",
-                    approval.channel,
-                    text,
-                    blocks,
+                    dedupe_key=f"resume:{approval.id}:{index}",
+                    channel=approval.channel,
+                    text=text,
+                    blocks=blocks,
                     thread_ts=_thread(approval),
                 )
                 for index, (text, blocks) in enumerate(reply_messages(reply.text, context))

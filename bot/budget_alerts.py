@@ -51,7 +51,11 @@ class BudgetAlerts:
             "per_thread_usd": f"{reached.channel}:{reached.thread_ts}",
             "total_daily_usd": "all",
         }[reached.budget]
-        return Outgoing(f"budget:{reached.budget}:{scope}:{day}", self.channel, text(reached, now))
+        return Outgoing(
+            dedupe_key=f"budget:{reached.budget}:{scope}:{day}",
+            channel=self.channel,
+            text=text(reached, now),
+        )
 
 
 def text(reached: BudgetReached, now: datetime) -> str:

@@ -243,7 +243,13 @@ async def chat(ctx: click.Context, thread: str | None, user: str) -> None:
             if not line.strip():
                 break
             turn = Turn(
-                "T_TERMINAL", "terminal", key, user, line, f"{n}", f"{key}-{uuid.uuid4().hex[:8]}"
+                team_id="T_TERMINAL",
+                channel="terminal",
+                thread_ts=key,
+                user_id=user,
+                text=line,
+                ts=f"{n}",
+                event_id=f"{key}-{uuid.uuid4().hex[:8]}",
             )
             reply = await supervisor.handle(turn)
             decision = reply.decision

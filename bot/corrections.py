@@ -156,7 +156,13 @@ class CorrectionDesk:
             messages = with_control(messages, reply.message_id)
         await self.store.outbox.enqueue_many(
             [
-                Outgoing(f"correction:{message_id}:{i}", where[0], text, blocks, thread_ts=where[1])
+                Outgoing(
+                    dedupe_key=f"correction:{message_id}:{i}",
+                    channel=where[0],
+                    text=text,
+                    blocks=blocks,
+                    thread_ts=where[1],
+                )
                 for i, (text, blocks) in enumerate(messages)
             ]
         )
@@ -183,10 +189,10 @@ class CorrectionDesk:
     ) -> None:
         await self.store.outbox.enqueue(
             Outgoing(
-                f"eph:correct:{key}:{user}",
-                where[0],
-                text,
-                blocks,
+                dedupe_key=f"eph:correct:{key}:{user}",
+                channel=where[0],
+                text=text,
+                blocks=blocks,
                 thread_ts=where[1],
                 kind="ephemeral",
                 user_id=user,

@@ -41,7 +41,7 @@ COLORS = {
 OTHER_COLORS = ("#4A154B", "#1264A3", "#7C3085", "#9E9EA6")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class View:
     """What the digest needs to be drawn: both windows, open items and where they link to."""
 

@@ -48,7 +48,7 @@ class DigestError(SwitchboardError):
     """A digest that cannot be sent: unknown name, Slack refused it, or it never went out."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Digest:
     """A composed digest, ready to post (or to print, for a dry run)."""
 
@@ -95,7 +95,7 @@ class Digest:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Sent:
     """What happened to a request to send: posted now, or already posted for that period."""
 
@@ -162,7 +162,16 @@ async def compose(
     found = {t: link for t, link in zip(threads, found_links, strict=True) if link}
     timings["permalinks"] = time.perf_counter() - began
     began = time.perf_counter()
-    view = View(config.name, zone, window, current, previous, items, total, found)
+    view = View(
+        name=config.name,
+        zone=zone,
+        window=window,
+        current=current,
+        previous=previous,
+        open_items=items,
+        open_total=total,
+        links=found,
+    )
     rendered, text = blocks(view), fallback_text(view)
     timings["blocks"] = time.perf_counter() - began
     began = time.perf_counter()
@@ -172,7 +181,18 @@ async def compose(
         png = await asyncio.to_thread(chart_png, daily, zone, title)
     timings["chart"] = time.perf_counter() - began
     alt = alt_text(daily, zone)
-    return Digest(config, start, end, current, previous, text, rendered, png, alt, timings)
+    return Digest(
+        config=config,
+        start=start,
+        end=end,
+        current=current,
+        previous=previous,
+        text=text,
+        blocks=rendered,
+        chart=png,
+        chart_alt=alt,
+        timings=timings,
+    )
 
 
 class Digests:
@@ -236,7 +256,9 @@ class Digests:
             now=self.clock(),
         )
         if run is None or run.id is None:
-            return Sent("already", config.name, config.channel, start)
+            return Sent(
+                status="already", name=config.name, channel=config.channel, period_start=start
+            )
         heartbeat = asyncio.create_task(self._hold(run.id))
         try:
             digest = await compose(self.store, config, end, window=window, links=self._permalink)
@@ -259,7 +281,14 @@ class Digests:
             heartbeat.cancel()
             await asyncio.gather(heartbeat, return_exceptions=True)
         await self.store.digests.finish(run.id, slack_ts=ts)
-        return Sent("posted", config.name, channel_id, start, ts, permalink)
+        return Sent(
+            status="posted",
+            name=config.name,
+            channel=channel_id,
+            period_start=start,
+            ts=ts,
+            permalink=permalink,
+        )
 
     async def _hold(self, run_id: int) -> None:
         """Renew the run's lease while it works, so no one takes it over."""
@@ -269,7 +298,9 @@ class Digests:
 
     async def _post(self, digest: Digest, start: datetime) -> str:
         key = f"digest:{digest.config.name}:{start:%Y%m%dT%H%M%S}"
-        reply = Outgoing(key, digest.config.channel, digest.text, digest.blocks)
+        reply = Outgoing(
+            dedupe_key=key, channel=digest.config.channel, text=digest.text, blocks=digest.blocks
+        )
         row_id = await self.store.outbox.enqueue(reply)
         if row_id is None:
             row = await self.store.outbox.by_key(key)

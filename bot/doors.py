@@ -27,12 +27,14 @@ from storage.store import Store
 
 def _ticket(row: tables.Ticket) -> Ticket:
     assert row.id is not None  # a stored row has its id
-    return Ticket(row.id, row.title, row.category, row.priority, row.status)
+    return Ticket(
+        id=row.id, title=row.title, category=row.category, priority=row.priority, status=row.status
+    )
 
 
 def _incident(row: tables.Incident) -> Incident:
     assert row.id is not None
-    return Incident(row.id, row.title, row.severity, row.status)
+    return Incident(id=row.id, title=row.title, severity=row.severity, status=row.status)
 
 
 class StoredTickets:
@@ -100,7 +102,13 @@ class StoredThreads:
         if thread is None or thread.id is None:
             return []
         return [
-            ThreadMessage(m.role, m.text, m.user_id, m.agent, list(m.tool_calls or []))
+            ThreadMessage(
+                role=m.role,
+                text=m.text,
+                user_id=m.user_id,
+                agent=m.agent,
+                tool_calls=list(m.tool_calls or []),
+            )
             for m in await self.memory.messages(thread.id)
         ]
 
@@ -116,7 +124,10 @@ class StoredKnowledge:
             hits = await self.index.search_async(query, limit)
         except knowledge.KnowledgeBaseError as exc:
             raise KnowledgeBaseError(str(exc)) from exc
-        return [KnowledgeHit(h.path, h.heading, h.snippet, h.body) for h in hits]
+        return [
+            KnowledgeHit(path=h.path, heading=h.heading, snippet=h.snippet, body=h.body)
+            for h in hits
+        ]
 
 
 def casework(store: Store) -> tuple[Tickets, Incidents, ThreadLog]:

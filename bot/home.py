@@ -184,7 +184,13 @@ class Home:
     @staticmethod
     def _digest(config: DigestConfig, now: datetime) -> DigestLine:
         upcoming = cron_trigger(config).get_next_fire_time(None, now)
-        return DigestLine(config.name, config.channel, config.cron, config.timezone, upcoming)
+        return DigestLine(
+            name=config.name,
+            channel=config.channel,
+            cron=config.cron,
+            timezone=config.timezone,
+            next_run=upcoming,
+        )
 
     async def _zone(self, user: str) -> str:
         """The person's time zone (users.info, cached), for what "today" means to them."""

@@ -35,7 +35,7 @@ SHOWN_APPROVALS = 10  # each takes two blocks; a Home tab holds 100
 SHOWN_ITEMS = 5
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DigestLine:
     """A configured digest and when it runs next (None: its schedule has no next time)."""
 
@@ -46,7 +46,7 @@ class DigestLine:
     next_run: datetime | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class HomeData:
     """Everything one person's Home tab shows, read from the database for them."""
 

@@ -23,22 +23,22 @@ def outcome_of(approval: Approval) -> ToolOutcome:
     result: dict[str, Any] = dict(approval.result or {})
     calls = tuple(
         ToolOutcome(
-            "executed" if c.get("status") == "executed" else "failed",
-            {k: v for k, v in c.items() if k != "status"},
-            str(c.get("detail") or ""),
+            status="executed" if c.get("status") == "executed" else "failed",
+            output={k: v for k, v in c.items() if k != "status"},
+            detail=str(c.get("detail") or ""),
         )
         for c in result.get("calls") or []
         if isinstance(c, dict)
     )
     if approval.status == "executed":
-        return ToolOutcome("executed", result, "", calls)
+        return ToolOutcome(status="executed", output=result, detail="", calls=calls)
     if approval.status == "failed":
-        return ToolOutcome("failed", result, approval.error or "", calls)
+        return ToolOutcome(status="failed", output=result, detail=approval.error or "", calls=calls)
     if approval.status == "rejected":
         return ToolOutcome(
-            "rejected", detail=approval.reason or f"rejected by {approval.decided_by}"
+            status="rejected", detail=approval.reason or f"rejected by {approval.decided_by}"
         )
-    return ToolOutcome("expired", detail="nobody decided in time")
+    return ToolOutcome(status="expired", detail="nobody decided in time")
 
 
 def final_line(approval: Approval) -> tuple[str, str]:

@@ -64,7 +64,7 @@ from storage.tables import OutboxMessage
 log = structlog.stdlib.get_logger(__name__)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Switchboard:
     settings: Settings
     store: Store
@@ -250,21 +250,21 @@ async def running(
         surfaces=surfaces.register,  # Reject is there: it asks for a reason first
     )
     board = Switchboard(
-        settings,
-        store,
-        client,
-        metrics,
-        supervisor,
-        desk,
-        corrections,
-        sender,
-        worker,
-        app,
-        str(identity["user_id"]),
-        str(identity.get("team_id") or ""),
-        digests,
-        scheduler,
-        Readiness(store, client),
+        settings=settings,
+        store=store,
+        client=client,
+        metrics=metrics,
+        supervisor=supervisor,
+        desk=desk,
+        corrections=corrections,
+        sender=sender,
+        worker=worker,
+        app=app,
+        bot_user_id=str(identity["user_id"]),
+        team_id=str(identity.get("team_id") or ""),
+        digests=digests,
+        scheduler=scheduler,
+        readiness=Readiness(store, client),
     )
     board.surfaces = surfaces
     traces = board.telemetry = start_telemetry(settings.env)

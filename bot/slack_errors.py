@@ -42,7 +42,7 @@ PERMANENT = frozenset(
 _NOT_DONE = PERMANENT | {"ratelimited", "rate_limited", "service_unavailable"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SlackFailure:
     code: str
     status: int | None = None
@@ -58,14 +58,14 @@ def describe_failure(exc: BaseException) -> SlackFailure:
     if isinstance(exc, SlackApiError):
         return _api_error(exc.response)
     if isinstance(exc, aiohttp.ClientConnectorError):  # never connected: nothing was sent
-        return SlackFailure("connection_refused", maybe_done=False)
+        return SlackFailure(code="connection_refused", maybe_done=False)
     if isinstance(exc, aiohttp.ClientError):
-        return SlackFailure(f"connection_{type(exc).__name__}")
+        return SlackFailure(code=f"connection_{type(exc).__name__}")
     if isinstance(exc, TimeoutError):
-        return SlackFailure("timeout")
+        return SlackFailure(code="timeout")
     if isinstance(exc, OSError):
-        return SlackFailure(f"network_{type(exc).__name__}")
-    return SlackFailure(f"unexpected_{type(exc).__name__}")
+        return SlackFailure(code=f"network_{type(exc).__name__}")
+    return SlackFailure(code=f"unexpected_{type(exc).__name__}")
 
 
 def _api_error(response: Any) -> SlackFailure:
@@ -84,7 +84,9 @@ def _api_error(response: Any) -> SlackFailure:
         code = f"empty_body_http_{status}" if status else "empty_body"
     else:
         code = f"unexpected_body_http_{status}" if status else "unexpected_body"
-    return SlackFailure(code, status, retry_after, maybe_done=code not in _NOT_DONE)
+    return SlackFailure(
+        code=code, status=status, retry_after=retry_after, maybe_done=code not in _NOT_DONE
+    )
 
 
 def _seconds(value: Any) -> float | None:

@@ -246,7 +246,9 @@ class SlackStream:
         if self.row_id is None:
             return
         text = safe_mrkdwn(f"{self.received.strip()}\n\n{CUT_SHORT}")
-        reply = Outgoing(self.key, self.turn.channel, text, thread_ts=self.thread_ts)
+        reply = Outgoing(
+            dedupe_key=self.key, channel=self.turn.channel, text=text, thread_ts=self.thread_ts
+        )
         await settle_replacing(self.outbox, self.row_id, self.ts, [reply])
 
     async def _stop(self, first: Outgoing, more: str) -> None:
@@ -288,10 +290,10 @@ async def settle_replacing(
     (more of the reply, cards) follow. Also how a turn re-run after a crash mid-stream ends."""
     first = messages[0]
     replacement = Outgoing(
-        first.dedupe_key,
-        first.channel,
-        first.text,
-        first.blocks,
+        dedupe_key=first.dedupe_key,
+        channel=first.channel,
+        text=first.text,
+        blocks=first.blocks,
         thread_ts=first.thread_ts,
         kind="replace",
         target_ts=target_ts,

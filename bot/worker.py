@@ -190,7 +190,13 @@ class Worker:
         if reply.message_id is not None and not (reply.decision.clarify or reply.holding):
             rendered = with_control(rendered, reply.message_id)  # "Wrong specialist?"
         messages = [
-            Outgoing(_key(turn, i), turn.channel, text, blocks, thread_ts=reply_thread(turn))
+            Outgoing(
+                dedupe_key=_key(turn, i),
+                channel=turn.channel,
+                text=text,
+                blocks=blocks,
+                thread_ts=reply_thread(turn),
+            )
             for i, (text, blocks) in enumerate(rendered)
         ]
         extra = await self.extra_messages(reply) if self.extra_messages is not None else []
@@ -210,9 +216,9 @@ class Worker:
         with contextlib.suppress(Exception):
             await self.store.outbox.enqueue(
                 Outgoing(
-                    f"turn:{turn.event_id}:error",
-                    turn.channel,
-                    FAILURE.format(event_id=turn.event_id),
+                    dedupe_key=f"turn:{turn.event_id}:error",
+                    channel=turn.channel,
+                    text=FAILURE.format(event_id=turn.event_id),
                     thread_ts=reply_thread(turn),
                 )
             )

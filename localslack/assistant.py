@@ -30,7 +30,7 @@ MAX_PROMPTS = 4
 NEW_CHAT = "New chat"
 
 
-@dataclass
+@dataclass(kw_only=True)
 class AssistantThread:
     """One assistant thread: whose it is, what they were looking at, what the app set."""
 
@@ -68,7 +68,7 @@ class AssistantPanel:
         root = self.ws.post(
             dm.id, self.ws.app.bot_user_id, NEW_CHAT, subtype="assistant_app_thread"
         )
-        thread = AssistantThread(user.id, dm.id, root.ts, context.id)
+        thread = AssistantThread(user=user.id, channel=dm.id, thread_ts=root.ts, context=context.id)
         self.threads[(dm.id, root.ts)] = thread
         self.events.assistant_thread(
             "assistant_thread_started", user.id, dm.id, root.ts, context.id
@@ -156,7 +156,15 @@ class AssistantPanel:
         return {}
 
     def _changed(self, thread: AssistantThread) -> None:
-        self.ws.emit(Change("assistant", thread.channel, None, thread.thread_ts, thread.user))
+        self.ws.emit(
+            Change(
+                kind="assistant",
+                channel=thread.channel,
+                ts=None,
+                thread_ts=thread.thread_ts,
+                user=thread.user,
+            )
+        )
 
 
 def _prompts(value: Any) -> list[Json]:

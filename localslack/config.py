@@ -55,7 +55,7 @@ def _default_rate_limits() -> dict[str, RateLimitRule]:
     }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LocalSlackConfig:
     """Everything that shapes how the fake workspace behaves.
 

@@ -24,7 +24,7 @@ DeliveryKind = Literal["event", "slash_command", "interactive", "url_verificatio
 DeliveryState = Literal["pending", "acked", "failed", "dropped"]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class DeliveryAttempt:
     """One try at delivering: the retry number Slack would send and what came back."""
 
@@ -44,7 +44,7 @@ class DeliveryAttempt:
         return self.error is None and self.status is not None and 200 <= self.status < 300
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Delivery:
     """Something sent to the app, and all attempts at it."""
 

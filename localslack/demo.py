@@ -27,12 +27,23 @@ DEMO_APP = AppIdentity(
 
 DEMO_USERS = (
     User(
-        "U0ALICE", "alice", "Alice Chen", "Support lead (approver)", color="2b6cb0", is_admin=True
+        id="U0ALICE",
+        name="alice",
+        real_name="Alice Chen",
+        title="Support lead (approver)",
+        color="2b6cb0",
+        is_admin=True,
     ),
-    User("U0ERIN", "erin", "Erin Walsh", "Support lead (approver)", color="9c4221"),
-    User("U0BOB", "bob", "Bob Okafor", "Support agent", color="2f855a"),
-    User("U0CARA", "cara", "Cara Jensen", "Support agent", color="6b46c1"),
-    User("U0DEV", "dev", "Dev Patel", "On-call engineer", color="c53030"),
+    User(
+        id="U0ERIN",
+        name="erin",
+        real_name="Erin Walsh",
+        title="Support lead (approver)",
+        color="9c4221",
+    ),
+    User(id="U0BOB", name="bob", real_name="Bob Okafor", title="Support agent", color="2f855a"),
+    User(id="U0CARA", name="cara", real_name="Cara Jensen", title="Support agent", color="6b46c1"),
+    User(id="U0DEV", name="dev", real_name="Dev Patel", title="On-call engineer", color="c53030"),
 )
 
 BOT_CHANNELS = ("support", "oncall", "billing")
@@ -47,9 +58,24 @@ ALL_CHANNELS = (
 def demo_workspace() -> Workspace:
     """A fresh workspace with the demo team, channels, DMs and user groups."""
     ws = Workspace(TEAM_ID, TEAM_NAME, DEMO_APP)
-    bot = User(DEMO_APP.bot_user_id, DEMO_APP.bot_name, "Switchboard", "Bot", is_bot=True)
+    bot = User(
+        id=DEMO_APP.bot_user_id,
+        name=DEMO_APP.bot_name,
+        real_name="Switchboard",
+        title="Bot",
+        is_bot=True,
+    )
     ws.add_user(bot)
-    ws.add_user(User("USLACKBOT", "slackbot", "Slackbot", "Slack's own bot", True, "6b6b6b"))
+    ws.add_user(
+        User(
+            id="USLACKBOT",
+            name="slackbot",
+            real_name="Slackbot",
+            title="Slack's own bot",
+            is_bot=True,
+            color="6b6b6b",
+        )
+    )
     for user in DEMO_USERS:
         ws.add_user(user)
     people = {u.id for u in DEMO_USERS}
@@ -58,15 +84,43 @@ def demo_workspace() -> Workspace:
         members = set(people)
         if name in BOT_CHANNELS:
             members.add(bot.id)
-        ws.add_channel(Channel(channel_id, name, "channel", members, created, purpose=purpose))
+        ws.add_channel(
+            Channel(
+                id=channel_id,
+                name=name,
+                kind="channel",
+                members=members,
+                created=created,
+                purpose=purpose,
+            )
+        )
     for user in DEMO_USERS:
         dm_id = "D" + user.id[1:]
-        ws.add_channel(Channel(dm_id, dm_id, "im", {user.id, bot.id}, created, im_user=user.id))
+        ws.add_channel(
+            Channel(
+                id=dm_id,
+                name=dm_id,
+                kind="im",
+                members={user.id, bot.id},
+                created=created,
+                im_user=user.id,
+            )
+        )
     ws.add_usergroup(
-        Usergroup("S0SUPLEADS", "support-leads", "Support leads", ["U0ALICE", "U0ERIN"])
+        Usergroup(
+            id="S0SUPLEADS",
+            handle="support-leads",
+            name="Support leads",
+            users=["U0ALICE", "U0ERIN"],
+        )
     )
-    ws.add_usergroup(Usergroup("S0ONCALL", "oncall", "On-call", ["U0DEV"]))
+    ws.add_usergroup(Usergroup(id="S0ONCALL", handle="oncall", name="On-call", users=["U0DEV"]))
     ws.add_usergroup(
-        Usergroup("S0SUPPORT", "support", "Support", ["U0ALICE", "U0ERIN", "U0BOB", "U0CARA"])
+        Usergroup(
+            id="S0SUPPORT",
+            handle="support",
+            name="Support",
+            users=["U0ALICE", "U0ERIN", "U0BOB", "U0CARA"],
+        )
     )
     return ws

@@ -105,7 +105,12 @@ class HttpTransport:
         if number > 0:
             headers["X-Slack-Retry-Num"] = str(number)
             headers["X-Slack-Retry-Reason"] = reason or "unknown_error"
-        attempt = DeliveryAttempt(number, "http", time.time(), reason if number else None)
+        attempt = DeliveryAttempt(
+            number=number,
+            transport="http",
+            started=time.time(),
+            retry_reason=reason if number else None,
+        )
         attempt.headers = dict(headers)
         self.dispatcher.record(delivery, attempt)
         answer: dict[str, Any] | None = None

@@ -29,7 +29,7 @@ from .views import Views
 SLACKBOT = "USLACKBOT"
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ResponseTarget:
     """Where a response_url's answers go: the channel, the user, the original message."""
 
@@ -166,13 +166,13 @@ class Interactivity:
         """A response_url target: where the app's answers to one interaction go."""
         key = uuid.uuid4().hex
         self.targets[key] = ResponseTarget(
-            channel,
-            user,
-            thread_ts,
-            msg,
-            eph,
-            time.time() + self.config.response_url_ttl,
-            self.config.response_url_uses,
+            channel=channel,
+            user=user,
+            thread_ts=thread_ts,
+            message=msg,
+            ephemeral=eph,
+            expires=time.time() + self.config.response_url_ttl,
+            uses_left=self.config.response_url_uses,
         )
         return key
 

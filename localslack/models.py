@@ -15,7 +15,7 @@ ChannelKind = Literal["channel", "group", "im"]
 Json = dict[str, Any]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class User:
     """A person (or the bot user) in the workspace."""
 
@@ -28,7 +28,7 @@ class User:
     is_admin: bool = False
 
 
-@dataclass
+@dataclass(kw_only=True)
 class AppIdentity:
     """The installed app: its ids, its bot user and its secrets."""
 
@@ -42,7 +42,7 @@ class AppIdentity:
     verification_token: str
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Usergroup:
     """A user group (``<!subteam^ID>``) such as @support-leads."""
 
@@ -52,7 +52,7 @@ class Usergroup:
     users: list[str]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Channel:
     """A public channel, a private one ("group") or a DM with the bot ("im")."""
 
@@ -71,7 +71,7 @@ class Channel:
         return self.kind
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Message:
     """A message in a channel or thread; ``ts`` is its key within the channel."""
 
@@ -100,7 +100,7 @@ class Message:
         return self.thread_ts is not None and self.thread_ts != self.ts
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Ephemeral:
     """A message only ``user`` sees; it is never in history and sends no events."""
 
@@ -114,7 +114,7 @@ class Ephemeral:
     bot_id: str | None = None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class FileRecord:
     """An uploaded file: reserved by getUploadURLExternal, filled by the upload POST."""
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from .config import RateLimitRule
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RateLimitHit:
     """One refused call: which method, which bucket, and the Retry-After we sent."""
 
@@ -55,7 +55,9 @@ class RateLimiter:
             bucket.tokens -= 1.0
             return None
         retry_after = max(1, math.ceil((1.0 - bucket.tokens) / rule.per_second))
-        self.hits.append(RateLimitHit(method, key, time.time(), retry_after))
+        self.hits.append(
+            RateLimitHit(method=method, key=key, at=time.time(), retry_after=retry_after)
+        )
         return retry_after
 
     def reset(self) -> None:

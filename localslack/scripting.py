@@ -249,7 +249,7 @@ class LocalSlack(SurfaceVerbs):
 
     def hold(self, method: str, channel: str | None = None) -> Hold:
         """Carry out `method` calls (in `channel`) but hold their answers until released."""
-        held = Hold(method, channel)
+        held = Hold(method=method, channel=channel)
         self.parts.webapi.holds.append(held)
         return held
 

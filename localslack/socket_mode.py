@@ -40,7 +40,7 @@ _ENVELOPE_TYPES = {
 }
 
 
-@dataclass
+@dataclass(kw_only=True)
 class _Connection:
     id: int
     ws: web.WebSocketResponse
@@ -48,7 +48,7 @@ class _Connection:
     draining: bool = False
 
 
-@dataclass
+@dataclass(kw_only=True)
 class _Envelope:
     delivery: Delivery
     retry_attempt: int = 0
@@ -114,7 +114,7 @@ class SocketModeHub:
 
     def submit(self, delivery: Delivery) -> None:
         """Queue a delivery as an envelope; it goes out as soon as a connection is live."""
-        self._queue.append(_Envelope(delivery))
+        self._queue.append(_Envelope(delivery=delivery))
         self._wake.set()
 
     def describe(self) -> str:
@@ -143,7 +143,7 @@ class SocketModeHub:
             await ws.send_json(self._disconnect("too_many_websockets"))
             await ws.close()
             return ws
-        conn = _Connection(next(self._ids), ws)
+        conn = _Connection(id=next(self._ids), ws=ws)
         await ws.send_json(self._hello())
         self.connections.append(conn)
         self.connections_opened += 1
@@ -251,7 +251,11 @@ class SocketModeHub:
             message["retry_attempt"] = env.retry_attempt
             message["retry_reason"] = env.retry_reason
         env.attempt = DeliveryAttempt(
-            env.retry_attempt, "socket", time.time(), env.retry_reason or None, ident
+            number=env.retry_attempt,
+            transport="socket",
+            started=time.time(),
+            retry_reason=env.retry_reason or None,
+            envelope_id=ident,
         )
         self.dispatcher.record(env.delivery, env.attempt)
         env.state, env.conn, env.deadline = "inflight", conn, now + self.config.ack_timeout

@@ -30,7 +30,7 @@ from .models import (
 from .signals import Signal
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Change:
     """What changed, for the web page's live feed: a channel (and thread), or a status."""
 
@@ -209,7 +209,9 @@ class Workspace:
             if is_bot:
                 self.statuses.pop((channel_id, thread_ts), None)
         self.messages[channel_id][msg.ts] = msg
-        self._emit(Change("message", channel_id, msg.ts, thread_ts, user_id))
+        self._emit(
+            Change(kind="message", channel=channel_id, ts=msg.ts, thread_ts=thread_ts, user=user_id)
+        )
         return msg
 
     def update(
@@ -220,7 +222,15 @@ class Workspace:
         msg.blocks = blocks
         if edited_by is not None:
             msg.edited = {"user": edited_by, "ts": self.next_ts()}
-        self._emit(Change("message_changed", msg.channel, msg.ts, msg.thread_ts, msg.user))
+        self._emit(
+            Change(
+                kind="message_changed",
+                channel=msg.channel,
+                ts=msg.ts,
+                thread_ts=msg.thread_ts,
+                user=msg.user,
+            )
+        )
         return msg
 
     def delete(self, msg: Message) -> None:
@@ -230,7 +240,15 @@ class Workspace:
             parent = self.messages[msg.channel].get(msg.thread_ts)
             if parent is not None and msg.ts in parent.reply_ts:
                 parent.reply_ts.remove(msg.ts)
-        self._emit(Change("message_deleted", msg.channel, msg.ts, msg.thread_ts, msg.user))
+        self._emit(
+            Change(
+                kind="message_deleted",
+                channel=msg.channel,
+                ts=msg.ts,
+                thread_ts=msg.thread_ts,
+                user=msg.user,
+            )
+        )
 
     def react(self, msg: Message, user_id: str, name: str, *, add: bool) -> bool:
         """Add or remove a reaction; False when that changes nothing."""
@@ -245,7 +263,15 @@ class Workspace:
             users.remove(user_id)
             if not users:
                 del msg.reactions[name]
-        self._emit(Change("reaction", msg.channel, msg.ts, msg.thread_ts, user_id))
+        self._emit(
+            Change(
+                kind="reaction",
+                channel=msg.channel,
+                ts=msg.ts,
+                thread_ts=msg.thread_ts,
+                user=user_id,
+            )
+        )
         return True
 
     def post_ephemeral(
@@ -270,19 +296,39 @@ class Workspace:
             bot_id=self.app.bot_id if sender == self.app.bot_user_id else None,
         )
         self.ephemerals.append(eph)
-        self._emit(Change("ephemeral", channel_id, eph.ts, thread_ts, user_id))
+        self._emit(
+            Change(
+                kind="ephemeral", channel=channel_id, ts=eph.ts, thread_ts=thread_ts, user=user_id
+            )
+        )
         return eph
 
     def replace_ephemeral(self, eph: Ephemeral, text: str, blocks: list[Json] | None) -> None:
         """Replace an ephemeral message in place (response_url with replace_original)."""
         eph.text, eph.blocks = text, blocks
-        self._emit(Change("ephemeral", eph.channel, eph.ts, eph.thread_ts, eph.user))
+        self._emit(
+            Change(
+                kind="ephemeral",
+                channel=eph.channel,
+                ts=eph.ts,
+                thread_ts=eph.thread_ts,
+                user=eph.user,
+            )
+        )
 
     def remove_ephemeral(self, eph: Ephemeral) -> None:
         """Remove an ephemeral message (response_url with delete_original)."""
         if eph in self.ephemerals:
             self.ephemerals.remove(eph)
-        self._emit(Change("ephemeral", eph.channel, eph.ts, eph.thread_ts, eph.user))
+        self._emit(
+            Change(
+                kind="ephemeral",
+                channel=eph.channel,
+                ts=eph.ts,
+                thread_ts=eph.thread_ts,
+                user=eph.user,
+            )
+        )
 
     def set_status(self, channel_id: str, thread_ts: str, status: str) -> None:
         """Set (or clear, with "") the bot's "is thinking" status of a thread."""
@@ -290,7 +336,15 @@ class Workspace:
             self.statuses[(channel_id, thread_ts)] = status
         else:
             self.statuses.pop((channel_id, thread_ts), None)
-        self._emit(Change("status", channel_id, None, thread_ts, data={"status": status}))
+        self._emit(
+            Change(
+                kind="status",
+                channel=channel_id,
+                ts=None,
+                thread_ts=thread_ts,
+                data={"status": status},
+            )
+        )
 
     def new_file(self, user_id: str, name: str, length: int, alt_txt: str) -> FileRecord:
         """Reserve a file id and a secret upload key."""

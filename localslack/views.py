@@ -27,7 +27,7 @@ MAX_VIEW_BLOCKS = 100
 MAX_STACK = 3  # Slack keeps at most three modals on a stack
 
 
-@dataclass
+@dataclass(kw_only=True)
 class View:
     """One view: the app's definition, Slack's bookkeeping, and the person's input."""
 
@@ -139,7 +139,14 @@ class Views:
         self._external_id_free(spec, current)
         if current is None:
             view_id = random_id("V")
-            current = View(view_id, user, "home", spec, _new_hash(), view_id)
+            current = View(
+                id=view_id,
+                user=user,
+                type="home",
+                spec=spec,
+                hash=_new_hash(),
+                root_view_id=view_id,
+            )
             self.by_id[view_id] = current
             self.homes[user] = view_id
         else:
@@ -154,7 +161,9 @@ class Views:
         for old in self.stacks.pop(user, []):
             self.by_id.pop(old, None)
         view_id = random_id("V")
-        view = View(view_id, user, "modal", spec, _new_hash(), view_id)
+        view = View(
+            id=view_id, user=user, type="modal", spec=spec, hash=_new_hash(), root_view_id=view_id
+        )
         self.by_id[view_id] = view
         self.stacks[user] = [view_id]
         self._changed(view)
@@ -169,7 +178,15 @@ class Views:
             raise ApiCallError("push_limit_reached")
         self._external_id_free(spec, None)
         view_id = random_id("V")
-        view = View(view_id, user, "modal", spec, _new_hash(), stack[0], stack[-1])
+        view = View(
+            id=view_id,
+            user=user,
+            type="modal",
+            spec=spec,
+            hash=_new_hash(),
+            root_view_id=stack[0],
+            previous_view_id=stack[-1],
+        )
         self.by_id[view_id] = view
         stack.append(view_id)
         self._changed(view)
@@ -257,7 +274,7 @@ class Views:
                 raise ApiCallError("duplicate_external_id")
 
     def _changed(self, view: View) -> None:
-        self.ws.emit(Change("view", "", user=view.user, data={"view_type": view.type}))
+        self.ws.emit(Change(kind="view", channel="", user=view.user, data={"view_type": view.type}))
 
 
 def input_values(view: View, entered: dict[str, Any]) -> Json:

@@ -37,7 +37,7 @@ BOT_SCOPES = (
 )
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ApiCall:
     """One Web API request, parsed: the method, its arguments and the caller's token kind."""
 
@@ -55,7 +55,7 @@ class ApiCall:
 Handler = Callable[[ApiCall], Awaitable[Json]]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Hold:
     """Calls of `method` (in `channel`, if given) are carried out, but their answer waits.
 
@@ -112,7 +112,9 @@ class WebApi:
             token_kind = self._authenticate(token, method)
             check_arguments(name, args)
             self._pace(name, args)
-            body = await method.handler(ApiCall(name, args, token_kind, request))
+            body = await method.handler(
+                ApiCall(method=name, args=args, token_kind=token_kind, request=request)
+            )
             self.calls.append((name, args))
             await self._held(name, args)
             return web.json_response({"ok": True, **body}, headers=self._headers(token_kind))

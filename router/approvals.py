@@ -13,7 +13,7 @@ class Approvers:
     required: int = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ApprovalRules:
     default: Approvers = Approvers()
     by_agent: dict[str, Approvers] = field(default_factory=dict)

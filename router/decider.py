@@ -24,7 +24,7 @@ INTAKE = "triage"
 ESCALATION = "escalation"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DeciderSettings:
     llm_threshold: float = 0.55
     topic_change: float = 0.8  # how sure a follow-up must be of another route to leave the thread's

@@ -21,7 +21,7 @@ class RouteChoice:
     confidence: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RouteDecision:
     routes: tuple[RouteChoice, ...]
     source: Source

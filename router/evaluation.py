@@ -28,7 +28,7 @@ class Routed(Protocol):
 Predictor = Callable[[str], str | Routed]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RouteMetrics:
     route: str
     precision: float
@@ -37,7 +37,7 @@ class RouteMetrics:
     support: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CalibrationBucket:
     low: float
     high: float
@@ -46,7 +46,7 @@ class CalibrationBucket:
     accuracy: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Miss:
     text: str
     expected: str
@@ -54,7 +54,7 @@ class Miss:
     confidence: float | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EvaluationReport:
     total: int
     correct: int
@@ -122,7 +122,12 @@ def score(
         matrix[index[gold]][index[guess]] += 1
     per_route = tuple(_route_metrics(label, i, matrix) for i, label in enumerate(labels))
     misses = tuple(
-        Miss(text, gold, guess, None if confidences is None else confidences[i])
+        Miss(
+            text=text,
+            expected=gold,
+            predicted=guess,
+            confidence=None if confidences is None else confidences[i],
+        )
         for i, (text, gold, guess) in enumerate(zip(texts, expected, predicted, strict=True))
         if gold != guess
     )
@@ -170,7 +175,7 @@ def _route_metrics(label: str, i: int, matrix: list[list[int]]) -> RouteMetrics:
     precision = tp / predicted if predicted else 0.0
     recall = tp / support if support else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return RouteMetrics(label, precision, recall, f1, support)
+    return RouteMetrics(route=label, precision=precision, recall=recall, f1=f1, support=support)
 
 
 def render_report(report: EvaluationReport, show_misses: int = 10) -> str:

@@ -92,9 +92,18 @@ async def spending(
                 observe(calls)
             rows = [  # the offline model costs nothing: a turn that used only it writes nothing
                 NewModelCall(
-                    c.agent, c.model, c.input_tokens, c.output_tokens, c.cost_usd, c.response_model
+                    agent=c.agent,
+                    model=c.model,
+                    input_tokens=c.input_tokens,
+                    output_tokens=c.output_tokens,
+                    cost_usd=c.cost_usd,
+                    response_model=c.response_model,
                 )
                 for c in calls
                 if not c.model.startswith(OFFLINE_PREFIX)
             ]
-            await store.costs.record(TurnCalls(turn, team_id, channel, thread_ts, rows))
+            await store.costs.record(
+                TurnCalls(
+                    turn=turn, team_id=team_id, channel=channel, thread_ts=thread_ts, calls=rows
+                )
+            )

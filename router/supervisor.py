@@ -31,7 +31,7 @@ from agents.results import (
     ApprovalRequest,
     RequestedCall,
     ToolOutcome,
-    TurnInput,
+    Turn,
     money_total,
 )
 from agents.runner import Runner
@@ -50,7 +50,7 @@ from router.notes import note, preface
 from router.spending import CallsObserver, TurnSpending, spending, turn_usage
 from router.tracing import approval_requested
 from router.tracing import decide as traced_decide
-from router.turn import PendingApproval, Reply, ReplyPart, Turn
+from router.turn import PendingApproval, Reply, ReplyPart
 from storage.approvals import NewApproval
 from storage.columns import utcnow
 from storage.corrections import NewCorrection
@@ -67,7 +67,7 @@ HOLDING = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SupervisorSettings:
     max_hops: int = 3
     turn_deadline: timedelta = timedelta(seconds=60)
@@ -129,7 +129,7 @@ class Supervisor:
         )
         assert thread.id is not None
         if new:
-            window = Window(thread.id, "", [], 0)
+            window = Window(thread_id=thread.id, summary="", messages=[], tokens=0)
         else:
             window = await self.store.memory.window(thread.id, self.settings.window_tokens)
         asked, text = after_question(window, turn.text)
@@ -151,7 +151,7 @@ class Supervisor:
             await sink.status(doing.for_route(decision.primary.route, said.text))
         try:
             async with asyncio.timeout(self.settings.turn_deadline.total_seconds()):
-                ran = await self._run(decision, _input(said), _history(window), gate)
+                ran = await self._run(decision, said, _history(window), gate)
         except TimeoutError:
             return await self._holding(turn, thread.id, decision, question)
         except BaseException:
@@ -171,15 +171,25 @@ class Supervisor:
             thread_id, role="assistant", agent="triage", text=text, route=_record(decision)
         )
         message = (await self.store.memory.append_many(thread_id, [question, answer]))[-1]
-        part = ReplyPart("triage", text)
-        return Reply(text, "triage", [part], decision, message_id=message.id)
+        part = ReplyPart(agent="triage", text=text)
+        return Reply(
+            text=text, agent="triage", parts=[part], decision=decision, message_id=message.id
+        )
 
     async def resume(self, approval_id: str, outcome: ToolOutcome) -> Reply:
         """Let the agent that asked for an approval continue with how it ended."""
         asked = await self.store.approvals.get(approval_id)
         if asked is None:
             raise UnknownRecord(approval_id)
-        turn = Turn(asked.team_id, asked.channel, asked.thread_ts, "", "", "", asked.id)
+        turn = Turn(
+            team_id=asked.team_id,
+            channel=asked.channel,
+            thread_ts=asked.thread_ts,
+            user_id="",
+            text="",
+            ts="",
+            event_id=asked.id,
+        )
         async with self._spending(turn) as spent:
             with turn_budget(self.settings.turn_deadline.total_seconds()):
                 reply = await self._resume(approval_id, outcome)
@@ -196,20 +206,22 @@ class Supervisor:
         window = await self.store.memory.window(thread.id, self.settings.window_tokens)
         history, text = _split_last_user(window)
         turn = Turn(
-            approval.team_id,
-            approval.channel,
-            approval.thread_ts,
-            approval.requester,
-            text,
-            "",
-            approval.id,
+            team_id=approval.team_id,
+            channel=approval.channel,
+            thread_ts=approval.thread_ts,
+            user_id=approval.requester,
+            text=text,
+            ts="",
+            event_id=approval.id,
         )
         request = _request_of(approval)
         result = await self.runner.resume(
-            self.agents[approval.agent], _input(turn), history, request, outcome
+            self.agents[approval.agent], turn, history, request, outcome
         )
         decision = RouteDecision(
-            (RouteChoice(approval.agent, 1.0),), "continuity", f"resumed after {approval.id}"
+            routes=(RouteChoice(approval.agent, 1.0),),
+            source="continuity",
+            reason=f"resumed after {approval.id}",
         )
         done = {
             self._effect(approval.agent, call.tool)
@@ -236,14 +248,14 @@ class Supervisor:
             raise UnknownRecord(f"reply {message_id} answers no question")
         recorded = await self.store.corrections.record(
             NewCorrection(
-                message_id,
-                thread.team_id,
-                thread.channel,
-                thread.thread_ts,
-                asked.text,
-                answer.agent or "",
-                route,
-                corrected_by,
+                message_id=message_id,
+                team_id=thread.team_id,
+                channel=thread.channel,
+                thread_ts=thread.thread_ts,
+                text=asked.text,
+                from_route=answer.agent or "",
+                to_route=route,
+                corrected_by=corrected_by,
             )
         )
         if recorded is None:
@@ -255,23 +267,23 @@ class Supervisor:
             details={"message": message_id, "from": answer.agent, "to": route},
         )
         turn = Turn(
-            thread.team_id,
-            thread.channel,
-            thread.thread_ts,
-            asked.user_id or "",
-            asked.text,
-            "",
-            f"correction-{recorded.id}",
+            team_id=thread.team_id,
+            channel=thread.channel,
+            thread_ts=thread.thread_ts,
+            user_id=asked.user_id or "",
+            text=asked.text,
+            ts="",
+            event_id=f"correction-{recorded.id}",
         )
         decision = RouteDecision(
-            (RouteChoice(route, 1.0),),
-            "correction",
-            f"corrected by {corrected_by} from {answer.agent}",
+            routes=(RouteChoice(route, 1.0),),
+            source="correction",
+            reason=f"corrected by {corrected_by} from {answer.agent}",
             language=language(asked.text),
         )
         said = replace(turn, text=condense(asked.text).text)
         async with self._spending(turn) as spent:
-            ran = await self._follow(route, _input(said), history)
+            ran = await self._follow(route, said, history)
             reply = await self._finish(turn, thread.id, decision, _annotated([ran], decision), None)
         return spent.on(reply)
 
@@ -279,21 +291,21 @@ class Supervisor:
         """Run an approval already claimed (status approved), exactly once, keyed by its id."""
         approval = await self.store.approvals.get(approval_id)
         if approval is None or approval.status != "approved":
-            return ToolOutcome("failed", detail=f"{approval_id} is not approved")
+            return ToolOutcome(status="failed", detail=f"{approval_id} is not approved")
         if approval.decided_at is not None and approval.decided_at > approval.expires_at:
             # The claim's compare-and-set forbids this; refuse anyway rather than act late.
             detail = "approved after it had expired; not run"
             await self.store.approvals.mark_failed(approval.id, detail)
-            return ToolOutcome("failed", detail=detail)
+            return ToolOutcome(status="failed", detail=detail)
         agent = self.agents[approval.agent]
         request = _request_of(approval)
         context = ToolContext(
-            approval.team_id,
-            approval.channel,
-            approval.thread_ts,
-            approval.requester,
-            approval.id,
-            agent.name,
+            team_id=approval.team_id,
+            channel=approval.channel,
+            thread_ts=approval.thread_ts,
+            user_id=approval.requester,
+            idempotency_key=approval.id,
+            agent=agent.name,
         )
         outcome = await self.runner.execute(agent, request, context)
         if outcome.status == "executed":
@@ -307,7 +319,7 @@ class Supervisor:
     async def _run(
         self,
         decision: RouteDecision,
-        turn: TurnInput,
+        turn: Turn,
         history: list[dict[str, Any]],
         gate: VettedStream | None = None,
     ) -> list[_Ran]:
@@ -332,7 +344,7 @@ class Supervisor:
     async def _follow(
         self,
         route: str,
-        turn: TurnInput,
+        turn: Turn,
         history: list[dict[str, Any]],
         gate: VettedStream | None = None,
     ) -> _Ran:
@@ -403,16 +415,16 @@ class Supervisor:
         rows = [question, answer] if question is not None else [answer]
         message = (await self.store.memory.append_many(thread_id, rows))[-1]
         return Reply(
-            text,
-            ran[0].result.agent,
-            parts,
-            decision,
-            approvals,
-            degraded,
-            False,
-            usage,
-            message.id,
-            streamed,
+            text=text,
+            agent=ran[0].result.agent,
+            parts=parts,
+            decision=decision,
+            approvals=approvals,
+            degraded=degraded,
+            holding=False,
+            usage=usage,
+            message_id=message.id,
+            streamed=streamed,
         )
 
     def _effect(self, agent: str, tool_name: str) -> str | None:
@@ -432,7 +444,9 @@ class Supervisor:
         if removed:
             log.warning("reply.unbacked_claim_removed", agent=result.agent)
             text = f"{text}\n\n{REMOVED_NOTE}".strip()
-        return ReplyPart(result.agent, text, item.second_opinion, item.note)
+        return ReplyPart(
+            agent=result.agent, text=text, second_opinion=item.second_opinion, note=item.note
+        )
 
     async def _request(self, turn: Turn, request: ApprovalRequest) -> list[PendingApproval]:
         """Store the request as approvals: one per approver rule among its calls (usually one).
@@ -447,7 +461,12 @@ class Supervisor:
             )
         pending = []
         for index, (rule, calls) in enumerate(groups.items()):
-            part = ApprovalRequest(request.agent, tuple(calls), request.rationale, request.key)
+            part = ApprovalRequest(
+                agent=request.agent,
+                calls=tuple(calls),
+                rationale=request.rationale,
+                key=request.key,
+            )
             key = request.key if index == 0 else f"{request.key}:{index}"
             pending.append(await self._store_request(turn, part, rule, key or None))
         return pending
@@ -528,8 +547,15 @@ class Supervisor:
             thread_id, role="assistant", agent="escalation", text=text, route=_record(decision)
         )
         message = (await self.store.memory.append_many(thread_id, [question, answer]))[-1]
-        part = ReplyPart("escalation", text)
-        return Reply(text, "escalation", [part], decision, holding=True, message_id=message.id)
+        part = ReplyPart(agent="escalation", text=text)
+        return Reply(
+            text=text,
+            agent="escalation",
+            parts=[part],
+            decision=decision,
+            holding=True,
+            message_id=message.id,
+        )
 
 
 def _merge(
@@ -599,13 +625,13 @@ def pending_text(approvals: list[PendingApproval]) -> str:
 def _pending(approval: Approval) -> PendingApproval:
     calls = [RequestedCall.from_dict(c) for c in approval.calls or []]
     return PendingApproval(
-        approval.id,
-        approval.agent,
-        approval.tool,
-        approval.summary,
-        approval.rationale,
-        tuple(c.summary for c in calls) if len(calls) > 1 else (),
-        money_total(calls) if len(calls) > 1 else "",
+        id=approval.id,
+        agent=approval.agent,
+        tool=approval.tool,
+        summary=approval.summary,
+        rationale=approval.rationale,
+        calls=tuple(c.summary for c in calls) if len(calls) > 1 else (),
+        total=money_total(calls) if len(calls) > 1 else "",
     )
 
 
@@ -617,15 +643,32 @@ def _request_of(approval: Approval) -> ApprovalRequest:
     """
     calls = tuple(RequestedCall.from_dict(c) for c in approval.calls or [])
     if not calls:
-        calls = (RequestedCall(approval.tool, approval.arguments, approval.summary, approval.id),)
+        calls = (
+            RequestedCall(
+                tool=approval.tool,
+                arguments=approval.arguments,
+                summary=approval.summary,
+                call_id=approval.id,
+            ),
+        )
     if len(calls) == 1:
         only = calls[0]
         calls = (
             RequestedCall(
-                only.tool, only.arguments, only.summary, approval.id, only.minor, only.currency
+                tool=only.tool,
+                arguments=only.arguments,
+                summary=only.summary,
+                call_id=approval.id,
+                minor=only.minor,
+                currency=only.currency,
             ),
         )
-    return ApprovalRequest(approval.agent, calls, approval.rationale, approval.request_key or "")
+    return ApprovalRequest(
+        agent=approval.agent,
+        calls=calls,
+        rationale=approval.rationale,
+        key=approval.request_key or "",
+    )
 
 
 def _record(decision: RouteDecision) -> RouteRecord:
@@ -634,12 +677,6 @@ def _record(decision: RouteDecision) -> RouteRecord:
         confidence=decision.confidence,
         source=decision.source,
         reason=decision.reason,
-    )
-
-
-def _input(turn: Turn) -> TurnInput:
-    return TurnInput(
-        turn.team_id, turn.channel, turn.thread_ts, turn.user_id, turn.text, turn.event_id
     )
 
 

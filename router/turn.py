@@ -6,24 +6,12 @@ from dataclasses import dataclass, field
 
 from agents.llm import Usage
 from agents.metering import ModelCall
+from agents.results import Turn as Turn  # the one Turn; the router's boundary names it
 from agents.spend_budget import BudgetReached
 from router.decision import RouteDecision
 
 
-@dataclass(frozen=True)
-class Turn:
-    """One user message. `thread_ts` is the thread it belongs to (its own ts when it starts one)."""
-
-    team_id: str
-    channel: str
-    thread_ts: str
-    user_id: str
-    text: str
-    ts: str
-    event_id: str
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ReplyPart:
     agent: str
     text: str
@@ -31,7 +19,7 @@ class ReplyPart:
     note: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PendingApproval:
     """An approval asked for in this turn, as stored: what the reply says is pending."""
 
@@ -44,7 +32,7 @@ class PendingApproval:
     total: str = ""  # the money of all its calls, per currency
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Reply:
     text: str
     agent: str

@@ -15,7 +15,7 @@ from storage.figures import ESCALATION
 from storage.tables import Incident, Message, Ticket
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RouteActivity:
     """Turns routed to one route in a window, and what that specialist's replies cost."""
 
@@ -26,7 +26,7 @@ class RouteActivity:
     cost_usd: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Escalation:
     """An escalation ticket or an incident, newest first on the Home tab."""
 
@@ -80,8 +80,15 @@ class Activity:
                 for a, n, t, c in (await conn.execute(replies)).all()
             }
         rows = [
-            RouteActivity(name, asked.get(name, 0), *answered.get(name, (0, 0, 0.0)))
+            RouteActivity(
+                route=name,
+                turns=asked.get(name, 0),
+                replies=replies,
+                tokens=tokens,
+                cost_usd=cost,
+            )
             for name in sorted(set(asked) | set(answered))
+            for replies, tokens, cost in [answered.get(name, (0, 0, 0.0))]
         ]
         return sorted(rows, key=lambda r: (-r.turns, -r.cost_usd, r.route))
 
@@ -103,26 +110,26 @@ class Activity:
             )
             found: list[Any] = [
                 Escalation(
-                    "incident",
-                    r.id,
-                    r.title,
-                    r.severity,
-                    r.status,
-                    r.channel,
-                    r.thread_ts,
-                    r.created_at,
+                    kind="incident",
+                    id=r.id,
+                    title=r.title,
+                    level=r.severity,
+                    status=r.status,
+                    channel=r.channel,
+                    thread_ts=r.thread_ts,
+                    created_at=r.created_at,
                 )
                 for r in incidents.all()
             ] + [
                 Escalation(
-                    ESCALATION,
-                    r.id,
-                    r.title,
-                    r.priority,
-                    r.status,
-                    r.channel,
-                    r.thread_ts,
-                    r.created_at,
+                    kind=ESCALATION,
+                    id=r.id,
+                    title=r.title,
+                    level=r.priority,
+                    status=r.status,
+                    channel=r.channel,
+                    thread_ts=r.thread_ts,
+                    created_at=r.created_at,
                 )
                 for r in tickets.all()
             ]

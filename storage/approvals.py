@@ -53,7 +53,7 @@ class Outcome(StrEnum):
     EXPIRED = "expired"  # past its deadline: this click moved it to expired; announce it
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class NewApproval:
     channel: str
     thread_ts: str

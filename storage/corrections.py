@@ -18,7 +18,7 @@ from storage.sql import insert_ignore, row_values
 from storage.tables import Correction
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class NewCorrection:
     message_id: int
     team_id: str

@@ -21,7 +21,7 @@ from storage.database import Database
 from storage.tables import ModelCallRecord
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class NewModelCall:
     agent: str
     model: str
@@ -31,7 +31,7 @@ class NewModelCall:
     response_model: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TurnCalls:
     """A turn's model calls and where they were made."""
 
@@ -49,7 +49,7 @@ class SpentSums:
     total_today: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Spender:
     """A channel or thread and what it spent, for budget use."""
 
@@ -126,10 +126,10 @@ class Costs:
             rows = (await (await session.connection()).execute(stmt)).all()
         return [
             Spender(
-                str(row[0]),
-                str(row[1]) if len(keys) > 1 else None,
-                int(row[-2]),
-                float(row[-1] or 0),
+                channel=str(row[0]),
+                thread_ts=str(row[1]) if len(keys) > 1 else None,
+                calls=int(row[-2]),
+                cost_usd=float(row[-1] or 0),
             )
             for row in rows
         ]

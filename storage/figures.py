@@ -32,7 +32,7 @@ _STOP = """
 STOP_WORDS = frozenset(_STOP.split())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Conversations:
     total: int = 0
     by_route: dict[str, int] = field(default_factory=dict)
@@ -44,7 +44,7 @@ class Conversations:
     first_reply_p95: float | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ApprovalFigures:
     requested: int = 0
     approved: int = 0
@@ -53,7 +53,7 @@ class ApprovalFigures:
     median_decision_seconds: float | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AgentUsage:
     agent: str
     replies: int
@@ -82,7 +82,7 @@ class Topics:
         return [(word, self.share(word)) for word, _ in ranked]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class WindowFigures:
     """Everything countable about one window; a digest holds two (this one and the previous)."""
 
@@ -107,7 +107,7 @@ class WindowFigures:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class OpenItem:
     """An open incident or escalation ticket, to be listed with a link to its thread."""
 

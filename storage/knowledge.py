@@ -94,7 +94,7 @@ class KnowledgeBaseError(Exception):
     """Raised when the knowledge base folder cannot be indexed."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Section:
     """One section of a Markdown file: the text under one heading, up to the next heading.
 
@@ -119,7 +119,7 @@ class Section:
         return self.heading[len(self.title) :].removeprefix(_HEADING_SEPARATOR)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class KnowledgeHit:
     """A ranked search result.
 

@@ -7,6 +7,7 @@ not on how long the thread or the table is.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +29,7 @@ def estimate_tokens(text: str) -> int:
     return max(1, (len(text) + 3) // 4)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RouteRecord:
     """Why a message went where it went; stored with the message so it can always be asked."""
 
@@ -45,7 +46,7 @@ class StoredUsage:
     cost_usd: float = 0.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class WindowMessage:
     """The part of a stored message a prompt needs."""
 
@@ -55,6 +56,12 @@ class WindowMessage:
     user_id: str | None
     text: str
     tokens: int
+
+    @classmethod
+    def of(cls, row: Sequence[Any]) -> WindowMessage:
+        """From an (id, role, agent, user_id, text, tokens) row of the window's queries."""
+        id_, role, agent, user_id, text, tokens = row
+        return cls(id=id_, role=role, agent=agent, user_id=user_id, text=text, tokens=tokens)
 
 
 _WINDOW_COLUMNS = [
@@ -67,7 +74,7 @@ _WINDOW_COLUMNS = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Window:
     """Oldest first, as a model expects them."""
 
@@ -209,26 +216,35 @@ class Memory:
         if self._db.hot is not None:
             found = await self._db.hot.read(lambda c: window_rows(c, thread_id, token_budget))
             if found is None:
-                return Window(thread_id, "", [], 0)
+                return Window(thread_id=thread_id, summary="", messages=[], tokens=0)
             summary, used, newest = found
-            return Window(thread_id, summary, [WindowMessage(*r) for r in reversed(newest)], used)
+            return Window(
+                thread_id=thread_id,
+                summary=summary,
+                messages=[WindowMessage.of(r) for r in reversed(newest)],
+                tokens=used,
+            )
         async with self._db.read() as session:
             conn = await session.connection()
             rows = (await conn.execute(first)).all()
             if not rows:
-                return Window(thread_id, "", [], 0)
+                return Window(thread_id=thread_id, summary="", messages=[], tokens=0)
             summary, used = rows[0][0], rows[0][1]
             page = [tuple(r[2:]) for r in rows if r[2] is not None]
             picked: list[WindowMessage] = []
             while True:
                 for row in page:
-                    message = WindowMessage(*row)
+                    message = WindowMessage.of(row)
                     if used + message.tokens > token_budget:
-                        return Window(thread_id, summary, picked[::-1], used)
+                        return Window(
+                            thread_id=thread_id, summary=summary, messages=picked[::-1], tokens=used
+                        )
                     used += message.tokens
                     picked.append(message)
                 if len(page) < _PAGE:
-                    return Window(thread_id, summary, picked[::-1], used)
+                    return Window(
+                        thread_id=thread_id, summary=summary, messages=picked[::-1], tokens=used
+                    )
                 older = (
                     sa_select(*_WINDOW_COLUMNS)
                     .join(Thread, col(Thread.id) == col(Message.thread_id))

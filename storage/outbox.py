@@ -35,7 +35,7 @@ PENDING, SENDING, POSTED, FAILED = "pending", "sending", "posted", "failed"
 STREAMING = "streaming"  # a reply being streamed: its sender is the turn, not the outbox
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Outgoing:
     """What to send. `kind` is post, update (of `target_ts`), ephemeral (to `user_id`), or
     replace: a streamed message (`target_ts`, or found in the thread) made into this one."""

@@ -95,7 +95,15 @@ class Reports:
             corrected = await _count_created(conn, Correction, start, end)
         topics = Topics(len(texts), word_counts(texts))
         return WindowFigures(
-            start, end, conversations, approvals, usage, topics, incidents, escalations, corrected
+            start=start,
+            end=end,
+            conversations=conversations,
+            approvals=approvals,
+            usage=usage,
+            topics=topics,
+            incidents_opened=incidents,
+            escalations_opened=escalations,
+            corrected=corrected,
         )
 
     async def open_items(self, *, limit: int = 10) -> tuple[list[OpenItem], int]:
@@ -113,10 +121,26 @@ class Reports:
                 count = select(func.count()).select_from(model).where(where)
                 total += int((await conn.execute(count)).scalar_one())
         items = [
-            OpenItem("incident", r.id, r.title, r.severity, r.channel, r.thread_ts, r.created_at)
+            OpenItem(
+                kind="incident",
+                id=r.id,
+                title=r.title,
+                label=r.severity,
+                channel=r.channel,
+                thread_ts=r.thread_ts,
+                created_at=r.created_at,
+            )
             for r in inc
         ] + [
-            OpenItem(ESCALATION, r.id, r.title, r.priority, r.channel, r.thread_ts, r.created_at)
+            OpenItem(
+                kind=ESCALATION,
+                id=r.id,
+                title=r.title,
+                label=r.priority,
+                channel=r.channel,
+                thread_ts=r.thread_ts,
+                created_at=r.created_at,
+            )
             for r in tic
         ]
         return items[:limit], total
@@ -376,7 +400,13 @@ async def _usage(conn: AsyncConnection, start: datetime, end: datetime) -> list[
     )
     rows = (await conn.execute(stmt)).all()
     usage = [
-        AgentUsage(str(agent), int(n), int(p or 0), int(c or 0), round(float(u or 0), 6))
+        AgentUsage(
+            agent=str(agent),
+            replies=int(n),
+            prompt_tokens=int(p or 0),
+            completion_tokens=int(c or 0),
+            cost_usd=round(float(u or 0), 6),
+        )
         for agent, n, p, c, u in rows
     ]
     return sorted(usage, key=lambda u: (-u.cost_usd, -u.tokens, u.agent))

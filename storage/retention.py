@@ -18,7 +18,7 @@ from storage.database import Database
 from storage.tables import AssistantThread, InboxEvent, Message, OutboxMessage, Thread
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Purged:
     threads: int
     messages: int
@@ -50,5 +50,9 @@ async def purge_older_than(db: Database, cutoff: datetime) -> Purged:
             delete(AssistantThread).where(col(AssistantThread.created_at) < cutoff)
         )
     return Purged(
-        threads.rowcount, messages.rowcount, inbox.rowcount, outbox.rowcount, assistant.rowcount
+        threads=threads.rowcount,
+        messages=messages.rowcount,
+        inbox_events=inbox.rowcount,
+        outbox_messages=outbox.rowcount,
+        assistant_threads=assistant.rowcount,
     )

@@ -30,7 +30,7 @@ from storage.tables import Approval, Message, ModelCallRecord, Thread
 TOP_THREADS = 10
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Figures:
     """One row of a breakdown (a channel, an agent, a model or a day)."""
 
@@ -54,7 +54,7 @@ class Figures:
         }
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Stats:
     since: datetime
     until: datetime
@@ -73,7 +73,7 @@ class StatsReport:
         self._db = db
 
     async def since(self, start: datetime, end: datetime) -> Stats:
-        stats = Stats(start, end)
+        stats = Stats(since=start, until=end)
         async with self._db.read() as session:
             conn = await session.connection()
             await _messages(conn, stats)

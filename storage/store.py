@@ -23,7 +23,7 @@ from storage.surfaces import AssistantThreads, HomeViews
 from storage.trace_context import TraceContext, no_trace_context
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Store:
     db: Database
     inbox: Inbox

@@ -18,10 +18,10 @@ PACKAGES = ("bot", "router", "agents", "storage", "localslack")
 def lists_of_routes(path: Path) -> list[int]:
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
-        items = node.elts if isinstance(node, ast.Tuple | ast.List | ast.Set) else []
-        names = {e.value for e in items if isinstance(e, ast.Constant)}
-        if set(ROUTES) <= names:
-            found.append(node.lineno)
+        if isinstance(node, ast.Tuple | ast.List | ast.Set):
+            names = {e.value for e in node.elts if isinstance(e, ast.Constant)}
+            if set(ROUTES) <= names:
+                found.append(node.lineno)
     return found
 
 

@@ -85,7 +85,7 @@ def payment_method_label(kind: str, brand: str | None, last4: str | None) -> str
     return f"{name} •••• {last4}" if last4 else name
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Customer:
     """A paying account. ``company`` is what support staff call it; ``name`` is the contact."""
 
@@ -116,7 +116,7 @@ class Period:
         return f"{self.start.isoformat()} – {self.end.isoformat()}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Invoice:
     """An invoice and what happened to its money.
 
@@ -144,7 +144,7 @@ class Invoice:
         return max(self.amount_paid_cents - self.amount_refunded_cents, 0)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Payment:
     """One attempt to collect money; a failed attempt says why in ``failure_reason``."""
 
@@ -159,7 +159,7 @@ class Payment:
     amount_refunded_cents: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MoneyMovement:
     """Money given back: a refund to the payment method or a credit on the customer's account.
 

@@ -17,7 +17,7 @@ class KnowledgeBaseError(ConnectorError):
     """The knowledge base cannot be read (a folder that is missing, say); written for a person."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class KnowledgeHit:
     """One section of a runbook that matched, best first in a search's results.
 

@@ -31,7 +31,7 @@ _SNIPPET_BYTES = 300
 _SNIPPET_CHARS = 160
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ServiceStatus:
     """The result of one check. ``http_status`` is None when no HTTP answer came back."""
 
@@ -118,7 +118,9 @@ class StatusChecker:
 
         def result(ok: bool, status: int | None, detail: str) -> ServiceStatus:
             latency = round((time.perf_counter() - started) * 1000, 1)
-            return ServiceStatus(name, ok, status, latency, detail)
+            return ServiceStatus(
+                name=name, ok=ok, http_status=status, latency_ms=latency, detail=detail
+            )
 
         try:
             async with asyncio.timeout(self._timeout):

@@ -30,7 +30,7 @@ from agents.specialists.triage import build_triage
 SPECIALISTS = ROUTES  # a specialist for every route
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SpecialistDeps:
     """The outside services the specialists' tools use; each behind its narrow interface."""
 
@@ -50,7 +50,7 @@ def _money(value: Decimal | float | int, name: str) -> Decimal:
     return amount
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SpecialistConfig:
     """The choices that shape the specialists.
 

@@ -112,14 +112,14 @@ def specialist(route: str, model: str | None = None) -> Agent:
     async def run(args: QueryArgs, ctx: ToolContext) -> dict[str, Any]:
         return tool_output(route, args.query)
 
-    tool = Tool(spec.tool, spec.tool_description, QueryArgs, run)
+    tool = Tool(name=spec.tool, description=spec.tool_description, args=QueryArgs, run=run)
     return Agent(
-        route,
-        spec.description,
-        spec.instructions,
-        (tool,),
-        unused_policy,
-        model or f"bench/{route}",
+        name=route,
+        description=spec.description,
+        instructions=spec.instructions,
+        tools=(tool,),
+        policy=unused_policy,
+        model=model or f"bench/{route}",
     )
 
 
@@ -174,7 +174,15 @@ async def handle_turn(supervisor: Supervisor, text: str, thread: str) -> Reply:
     global _count
     _count += 1
     n = _count
-    turn = Turn("T1", "C1", thread, "U1", text, f"{1_700_000_000 + n}.{n:06d}", f"Ev{n}")
+    turn = Turn(
+        team_id="T1",
+        channel="C1",
+        thread_ts=thread,
+        user_id="U1",
+        text=text,
+        ts=f"{1_700_000_000 + n}.{n:06d}",
+        event_id=f"Ev{n}",
+    )
     return await supervisor.handle(turn)
 
 
@@ -220,12 +228,22 @@ async def model_speed(job: dict[str, Any], url: str, folder: str) -> dict[str, A
 
         async def handle(text: str, route: str, thread: str) -> float | None:
             ts = await slack.post("bob", "support", text)
-            turn = Turn(slack.workspace.team_id, "C0SUPPORT", ts, "U0BOB", text, ts, f"Ev{thread}")
+            turn = Turn(
+                team_id=slack.workspace.team_id,
+                channel="C0SUPPORT",
+                thread_ts=ts,
+                user_id="U0BOB",
+                text=text,
+                ts=ts,
+                event_id=f"Ev{thread}",
+            )
             key = f"turn:{turn.event_id}:0"
             stream = SlackStream(client, store.outbox, turn, key, ThreadStatus(client, turn))
             reply = await supervisor.handle(turn, stream)
             [(body, blocks)] = reply_messages(reply.text, "Answered by *bench*")
-            message = Outgoing(key, turn.channel, body, blocks, thread_ts=ts)
+            message = Outgoing(
+                dedupe_key=key, channel=turn.channel, text=body, blocks=blocks, thread_ts=ts
+            )
             if not await stream.finish(reply, [message], []):
                 await client.chat_postMessage(channel=turn.channel, thread_ts=ts, text=body)
             return shown.get(ts)

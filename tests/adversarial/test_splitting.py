@@ -161,7 +161,15 @@ async def test_two_replicas_on_postgres_cannot_both_spend_the_limit(
     ):
         text = "Credit Helix " + credit(9900)
         turns = [
-            Turn("T0", "C0SUPPORT", f"1700000000.{n:06d}", "U0BOB", text, "", f"Ev{n}")
+            Turn(
+                team_id="T0",
+                channel="C0SUPPORT",
+                thread_ts=f"1700000000.{n:06d}",
+                user_id="U0BOB",
+                text=text,
+                ts="",
+                event_id=f"Ev{n}",
+            )
             for n in range(6)
         ]
         replicas = [first, second] * 3

@@ -95,7 +95,12 @@ async def test_content_goes_into_spans_only_when_turned_on(
     price = sum(litellm.cost_per_token(model="gpt-4o-mini", prompt_tokens=10, completion_tokens=5))
     [metered] = meter.calls
     assert metered == metering.ModelCall(
-        "billing", "openai/gpt-4o-mini", 10, 5, metered.cost_usd, "gpt-4o-mini"
+        agent="billing",
+        model="openai/gpt-4o-mini",
+        input_tokens=10,
+        output_tokens=5,
+        cost_usd=metered.cost_usd,
+        response_model="gpt-4o-mini",
     )
     assert metered.cost_usd == pytest.approx(price)
     assert (
@@ -155,7 +160,7 @@ def test_the_narrowest_spent_budget_is_named_and_zero_means_none_at_all() -> Non
     budgets = SpendBudgets(per_channel_daily_usd=1.0, per_thread_usd=0.5, total_daily_usd=10.0)
     assert reached_of(budgets, Spent(0.9, 0.4, 9.0)) is None
     assert reached_of(budgets, Spent(1.0, 0.4, 9.0)) == BudgetReached(
-        "per_channel_daily_usd", 1.0, 1.0
+        budget="per_channel_daily_usd", limit_usd=1.0, spent_usd=1.0
     )
     assert reached_of(budgets, Spent(2.0, 0.5, 20.0)).budget == "per_thread_usd"  # type: ignore[union-attr]
     assert reached_of(SpendBudgets(total_daily_usd=0), Spent(0, 0, 0)) is not None
@@ -163,7 +168,7 @@ def test_the_narrowest_spent_budget_is_named_and_zero_means_none_at_all() -> Non
 
 
 async def test_past_a_budget_every_call_goes_to_the_offline_model(provider: FakeProvider) -> None:
-    reached = BudgetReached("per_channel_daily_usd", 1.0, 1.5)
+    reached = BudgetReached(budget="per_channel_daily_usd", limit_usd=1.0, spent_usd=1.5)
     with offline_only(reached):
         completion = await LLM().complete("openai/gpt-4o-mini", ASK, offline_model=OFFLINE)
         with pytest.raises(LLMUnavailable):  # the route classifier has no offline model

@@ -16,7 +16,7 @@ import pytest
 from agents.agent import Agent
 from agents.errors import ToolError
 from agents.llm import LLM, LLMSettings
-from agents.results import ApprovalRequest, RequestedCall, ToolOutcome, TurnInput
+from agents.results import ApprovalRequest, RequestedCall, ToolOutcome, Turn
 from agents.runner import Runner
 from agents.specialists.billing import build_billing
 from agents.specialists.billing.tools import (
@@ -32,7 +32,14 @@ from agents.tool import Risk, ToolContext
 from bot.demo_ledger import DemoLedger
 
 HELIX = "cus_N7kQ2mLp4RtV"
-CTX = ToolContext("T1", "C1", "100.1", "U1", idempotency_key="key-1", agent="billing")
+CTX = ToolContext(
+    team_id="T1",
+    channel="C1",
+    thread_ts="100.1",
+    user_id="U1",
+    idempotency_key="key-1",
+    agent="billing",
+)
 DOUBLE_CHARGE_SUMMARY = (
     "Refund $199.00 to Helix Analytics for invoice INV-1018 "
     "(duplicate charge, same period and amount as INV-1017)"
@@ -55,8 +62,10 @@ def runner() -> Runner:
     return Runner(LLM(LLMSettings(retries=0, timeout=10)))
 
 
-def turn(text: str, event: str = "Ev1") -> TurnInput:
-    return TurnInput("T1", "C1", "100.1", "U1", text, event)
+def turn(text: str, event: str = "Ev1") -> Turn:
+    return Turn(
+        team_id="T1", channel="C1", thread_ts="100.1", user_id="U1", text=text, event_id=event
+    )
 
 
 def refund_args(**overrides: Any) -> RefundArgs:
@@ -159,7 +168,9 @@ async def test_refund_is_idempotent_and_checks_the_approved_words(
     again = await tools.issue_refund(refund_args(), CTX)
     assert first == again and first["movement_status"] == "succeeded"
     assert await refunds_of(ledger, HELIX, "INV-1018") == [first["movement"]]
-    other = ToolContext("T1", "C1", "100.1", "U1", idempotency_key="key-2")
+    other = ToolContext(
+        team_id="T1", channel="C1", thread_ts="100.1", user_id="U1", idempotency_key="key-2"
+    )
     with pytest.raises(ToolError, match="belongs to Helix Analytics, not ACME"):
         await tools.issue_refund(refund_args(invoice="INV-1017", customer_name="ACME"), other)
     with pytest.raises(ToolError, match="in USD, not EUR"):
@@ -209,7 +220,14 @@ async def test_double_charge_refund_waits_for_approval_then_runs_once(
     assert "Nothing has been refunded yet" in first.text  # the supervisor states the approval
     assert await refunds_of(ledger, HELIX, "INV-1018") == []
 
-    context = ToolContext("T1", "C1", "100.1", "U_LEAD", idempotency_key="apv_1", agent="billing")
+    context = ToolContext(
+        team_id="T1",
+        channel="C1",
+        thread_ts="100.1",
+        user_id="U_LEAD",
+        idempotency_key="apv_1",
+        agent="billing",
+    )
     outcome = await runner().execute(agent, request, context)
     repeat = await runner().execute(agent, request, context)
     assert outcome.status == "executed" and repeat == outcome
@@ -225,16 +243,24 @@ async def test_double_charge_refund_waits_for_approval_then_runs_once(
 @pytest.mark.parametrize(
     ("outcome", "words"),
     [
-        (ToolOutcome("rejected", detail="not a duplicate"), "*rejected*: not a duplicate."),
-        (ToolOutcome("expired"), "*expired* before anyone decided"),
-        (ToolOutcome("failed", detail="Stripe is unavailable"), "*failed*: Stripe is unavailable."),
+        (ToolOutcome(status="rejected", detail="not a duplicate"), "*rejected*: not a duplicate."),
+        (ToolOutcome(status="expired"), "*expired* before anyone decided"),
+        (
+            ToolOutcome(status="failed", detail="Stripe is unavailable"),
+            "*failed*: Stripe is unavailable.",
+        ),
     ],
 )
 async def test_reports_an_undone_refund_honestly(
     agent: Agent, ledger: DemoLedger, outcome: ToolOutcome, words: str
 ) -> None:
-    call = RequestedCall("issue_refund", refund_args().model_dump(), "Refund", "call_1")
-    request = ApprovalRequest("billing", (call,), "")
+    call = RequestedCall(
+        tool="issue_refund",
+        arguments=refund_args().model_dump(),
+        summary="Refund",
+        call_id="call_1",
+    )
+    request = ApprovalRequest(agent="billing", calls=(call,), rationale="")
     resumed = await runner().resume(agent, turn("refund INV-1018"), [], request, outcome)
     assert words in resumed.text and "Done" not in resumed.text
     assert await refunds_of(ledger, HELIX, "INV-1018") == []

@@ -10,7 +10,7 @@ import pytest
 from agents.agent import Agent
 from agents.connectors.paging import PageResult, PagingError, Severity
 from agents.llm import LLM, LLMSettings
-from agents.results import ToolOutcome, TurnInput
+from agents.results import ToolOutcome, Turn
 from agents.runner import Runner
 from agents.specialists.escalation import build_escalation
 from agents.specialists.escalation.tools import (
@@ -57,12 +57,21 @@ class RecordingPager:
         return result
 
 
-def ask(text: str) -> TurnInput:
-    return TurnInput("T1", "C1", "100.1", "U1", text, "Ev1")
+def ask(text: str) -> Turn:
+    return Turn(
+        team_id="T1", channel="C1", thread_ts="100.1", user_id="U1", text=text, event_id="Ev1"
+    )
 
 
 def context(key: str) -> ToolContext:
-    return ToolContext("T1", "C1", "100.1", "U_LEAD", idempotency_key=key, agent="escalation")
+    return ToolContext(
+        team_id="T1",
+        channel="C1",
+        thread_ts="100.1",
+        user_id="U_LEAD",
+        idempotency_key=key,
+        agent="escalation",
+    )
 
 
 def runner() -> Runner:
@@ -165,7 +174,7 @@ async def test_failed_or_rejected_page_is_reported_honestly(sqlite_store: Store)
     told = await runner().resume(agent, ask(OUTAGE), [], request, outcome)
     assert "*did not go through*" in told.text and "Call the on-call person directly" in told.text
     rejected = await runner().resume(
-        agent, ask(OUTAGE), [], request, ToolOutcome("rejected", detail="false alarm")
+        agent, ask(OUTAGE), [], request, ToolOutcome(status="rejected", detail="false alarm")
     )
     assert rejected.text.splitlines() == [
         "❌ The page to on-call was *not* made: an approver rejected it: false alarm.",

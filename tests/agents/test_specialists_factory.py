@@ -16,7 +16,7 @@ from agents.connectors.paging import PageResult, Severity
 from agents.demo import DEMO_KB
 from agents.llm import LLM, LLMSettings
 from agents.offline import OfflineStep
-from agents.results import TurnInput
+from agents.results import Turn
 from agents.runner import Runner
 from agents.specialists import SpecialistConfig, SpecialistDeps, build_specialists
 from agents.testing import ScriptedModel
@@ -55,8 +55,10 @@ async def deps(sqlite_store: Store, tmp_path: Path) -> AsyncIterator[SpecialistD
     await built.billing.close()
 
 
-def ask(text: str) -> TurnInput:
-    return TurnInput("T1", "C1", "100.1", "U1", text, "Ev1")
+def ask(text: str) -> Turn:
+    return Turn(
+        team_id="T1", channel="C1", thread_ts="100.1", user_id="U1", text=text, event_id="Ev1"
+    )
 
 
 def test_four_specialists_each_with_their_own_tools(deps: SpecialistDeps) -> None:

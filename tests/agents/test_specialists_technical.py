@@ -12,7 +12,7 @@ from agents.agent import Agent
 from agents.connectors.status import StatusChecker
 from agents.demo import DEMO_KB
 from agents.llm import LLM, LLMSettings
-from agents.results import TurnInput
+from agents.results import Turn
 from agents.runner import Runner
 from agents.specialists.technical import build_technical
 from agents.specialists.technical.tools import (
@@ -25,7 +25,14 @@ from agents.tool import ToolContext
 from bot.doors import StoredKnowledge
 from storage.knowledge import KnowledgeIndex
 
-CTX = ToolContext("T1", "C1", "100.1", "U1", idempotency_key="k", agent="technical")
+CTX = ToolContext(
+    team_id="T1",
+    channel="C1",
+    thread_ts="100.1",
+    user_id="U1",
+    idempotency_key="k",
+    agent="technical",
+)
 
 
 async def healthy(request: web.Request) -> web.Response:
@@ -66,8 +73,10 @@ def agent(knowledge: StoredKnowledge, status: StatusChecker) -> Agent:
     return build_technical(knowledge, status)
 
 
-def ask(text: str) -> TurnInput:
-    return TurnInput("T1", "C1", "100.1", "U1", text, "Ev1")
+def ask(text: str) -> Turn:
+    return Turn(
+        team_id="T1", channel="C1", thread_ts="100.1", user_id="U1", text=text, event_id="Ev1"
+    )
 
 
 def runner() -> Runner:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agents.llm import LLM, LLMSettings
-from agents.results import TurnInput
+from agents.results import Turn
 from agents.runner import Runner
 from agents.specialists.triage import build_triage
 from agents.specialists.triage.tools import (
@@ -24,8 +24,10 @@ CLEAR = (
 )
 
 
-def ask(text: str) -> TurnInput:
-    return TurnInput("T1", "C7", "200.5", "U9", text, "Ev1")
+def ask(text: str) -> Turn:
+    return Turn(
+        team_id="T1", channel="C7", thread_ts="200.5", user_id="U9", text=text, event_id="Ev1"
+    )
 
 
 def runner() -> Runner:
@@ -60,7 +62,14 @@ def test_missing_details_name_only_what_is_missing() -> None:
 
 async def test_tools_on_their_own(sqlite_store: Store) -> None:
     tools = TriageTools(StoredTickets(sqlite_store.tickets))
-    ctx = ToolContext("T1", "C7", "200.5", "U9", idempotency_key="k", agent="triage")
+    ctx = ToolContext(
+        team_id="T1",
+        channel="C7",
+        thread_ts="200.5",
+        user_id="U9",
+        idempotency_key="k",
+        agent="triage",
+    )
     assert (await tools.classify_request(ClassifyArgs(text=CLEAR), ctx))["services"] == ["webhooks"]
     args = TicketArgs(title="Webhooks stopped", category="technical", priority="high")
     out = await tools.open_ticket(args, ctx)

@@ -27,16 +27,16 @@ async def test_history_of_an_approval_and_of_its_thread(
 ) -> None:
     approval = await sqlite_store.approvals.create(
         NewApproval(
-            "C0SUPPORT",
-            "1732190000.000100",
-            "billing",
-            "issue_refund",
-            {"invoice": "INV-1"},
-            "Refund $1.00",
-            "",
-            "U0BOB",
-            ["S0SUPLEADS"],
-            utcnow() + timedelta(hours=1),
+            channel="C0SUPPORT",
+            thread_ts="1732190000.000100",
+            agent="billing",
+            tool="issue_refund",
+            arguments={"invoice": "INV-1"},
+            summary="Refund $1.00",
+            rationale="",
+            requester="U0BOB",
+            approvers=["S0SUPLEADS"],
+            expires_at=utcnow() + timedelta(hours=1),
         )
     )
     for actor, action in [

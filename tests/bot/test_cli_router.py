@@ -37,7 +37,16 @@ async def _seed(url: str) -> None:
     await migrate.upgrade(db)
     store = Store.over(db)
     await store.corrections.record(
-        NewCorrection(7, "T1", "C1", "1.0", WORDS, "triage", "escalation", "U_LEAD")
+        NewCorrection(
+            message_id=7,
+            team_id="T1",
+            channel="C1",
+            thread_ts="1.0",
+            text=WORDS,
+            from_route="triage",
+            to_route="escalation",
+            corrected_by="U_LEAD",
+        )
     )
     await store.close()
 

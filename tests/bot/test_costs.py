@@ -16,15 +16,28 @@ from storage.store import Store
 
 
 def spent(cost: float) -> list[NewModelCall]:
-    return [NewModelCall("billing", "openai/gpt-4o-mini", 1000, 100, cost)]
+    return [
+        NewModelCall(
+            agent="billing",
+            model="openai/gpt-4o-mini",
+            input_tokens=1000,
+            output_tokens=100,
+            cost_usd=cost,
+        )
+    ]
 
 
 async def test_status_shows_todays_cost_and_the_budgets_use(sqlite_store: Store) -> None:
     store = sqlite_store
-    await store.costs.record(TurnCalls("Ev1", "T1", "C1", "1.0", spent(0.25)))
-    await store.costs.record(TurnCalls("Ev2", "T1", "C2", "2.0", spent(0.5)))
     await store.costs.record(
-        TurnCalls("Ev0", "T1", "C1", "0.5", spent(9.0)), at=utcnow() - timedelta(days=2)
+        TurnCalls(turn="Ev1", team_id="T1", channel="C1", thread_ts="1.0", calls=spent(0.25))
+    )
+    await store.costs.record(
+        TurnCalls(turn="Ev2", team_id="T1", channel="C2", thread_ts="2.0", calls=spent(0.5))
+    )
+    await store.costs.record(
+        TurnCalls(turn="Ev0", team_id="T1", channel="C1", thread_ts="0.5", calls=spent(9.0)),
+        at=utcnow() - timedelta(days=2),
     )
     budgets = SpendBudgets(per_channel_daily_usd=0.25, total_daily_usd=3.0)
     text = await StatusCommand(store, "openai/gpt-4o-mini", None, budgets)("", "U1", "C1")
@@ -38,7 +51,9 @@ async def test_status_shows_todays_cost_and_the_budgets_use(sqlite_store: Store)
 
 async def test_stats_show_budget_use_in_words_and_json(sqlite_store: Store) -> None:
     store = sqlite_store
-    await store.costs.record(TurnCalls("Ev1", "T1", "C1", "1.0", spent(0.25)))
+    await store.costs.record(
+        TurnCalls(turn="Ev1", team_id="T1", channel="C1", thread_ts="1.0", calls=spent(0.25))
+    )
     now = utcnow()
     figures = await store.stats.since(now - timedelta(days=7), now + timedelta(seconds=1))
     use = await budget_use(store, SpendBudgets(0.2, 1.0, 10.0))
@@ -66,18 +81,28 @@ async def test_stats_show_budget_use_in_words_and_json(sqlite_store: Store) -> N
 
 async def test_the_operator_is_told_once_a_day_per_budget_and_scope() -> None:
     alerts = BudgetAlerts("C0APPROVALS")
-    decision = RouteDecision((RouteChoice("billing", 1.0),), "rule", "test")
-    reached = BudgetReached("per_channel_daily_usd", 5.0, 5.12, "C0SUPPORT", "1.0")
-    reply = Reply("text", "billing", [], decision, budget=reached)
+    decision = RouteDecision(routes=(RouteChoice("billing", 1.0),), source="rule", reason="test")
+    reached = BudgetReached(
+        budget="per_channel_daily_usd",
+        limit_usd=5.0,
+        spent_usd=5.12,
+        channel="C0SUPPORT",
+        thread_ts="1.0",
+    )
+    reply = Reply(text="text", agent="billing", parts=[], decision=decision, budget=reached)
     [alert] = await alerts.for_reply(reply)
     assert alert.channel == "C0APPROVALS"
     day = datetime.now(UTC).date()
     assert alert.dedupe_key == f"budget:per_channel_daily_usd:C0SUPPORT:{day}"
     assert "the channel's daily budget is spent in <#C0SUPPORT>" in alert.text
     assert "$5.120000 of $5.00 (`budgets.per_channel_daily_usd`)" in alert.text
-    assert await alerts.for_reply(Reply("text", "billing", [], decision)) == []
+    assert (
+        await alerts.for_reply(Reply(text="text", agent="billing", parts=[], decision=decision))
+        == []
+    )
     total = alerts.alert(
-        BudgetReached("total_daily_usd", 50.0, 50.0), datetime(2026, 3, 1, tzinfo=UTC)
+        BudgetReached(budget="total_daily_usd", limit_usd=50.0, spent_usd=50.0),
+        datetime(2026, 3, 1, tzinfo=UTC),
     )
     assert total.dedupe_key == "budget:total_daily_usd:all:2026-03-01"
     assert "until midnight UTC (Mon 02 Mar)" in total.text

@@ -32,7 +32,15 @@ async def slack() -> AsyncIterator[LocalSlack]:
 
 async def started(slack: LocalSlack, sqlite_store: Store) -> tuple[SlackStream, Turn]:
     ts = await slack.post("bob", "support", "Why was INV-1024 charged?")
-    turn = Turn(slack.workspace.team_id, "C0SUPPORT", ts, "U0BOB", "?", ts, "Ev1")
+    turn = Turn(
+        team_id=slack.workspace.team_id,
+        channel="C0SUPPORT",
+        thread_ts=ts,
+        user_id="U0BOB",
+        text="?",
+        ts=ts,
+        event_id="Ev1",
+    )
     client = GuardedWebClient(token=slack.bot_token, base_url=slack.api_url, retry_handlers=[])
     stream = SlackStream(
         client, sqlite_store.outbox, turn, "turn:Ev1:0", ThreadStatus(client, turn), every=0.2
@@ -42,17 +50,25 @@ async def started(slack: LocalSlack, sqlite_store: Store) -> tuple[SlackStream, 
 
 def reply_of(text: str, streamed: str) -> Reply:
     return Reply(
-        text,
-        "billing",
-        [],
-        RouteDecision((RouteChoice("billing", 1.0),), "rule", ""),
+        text=text,
+        agent="billing",
+        parts=[],
+        decision=RouteDecision(routes=(RouteChoice("billing", 1.0),), source="rule", reason=""),
         streamed=streamed,
     )
 
 
 def rendered(text: str) -> list[Outgoing]:
     section = {"type": "section", "text": {"type": "mrkdwn", "text": text}}
-    return [Outgoing("turn:Ev1:0", "C0SUPPORT", text, [section, FOOTER], thread_ts=None)]
+    return [
+        Outgoing(
+            dedupe_key="turn:Ev1:0",
+            channel="C0SUPPORT",
+            text=text,
+            blocks=[section, FOOTER],
+            thread_ts=None,
+        )
+    ]
 
 
 async def test_text_is_buffered_between_appends_and_the_end_adds_the_rest(

@@ -36,10 +36,18 @@ async def test_every_figure_of_the_window(store: Store) -> None:
         requested=4, approved=2, rejected=1, expired=1, median_decision_seconds=1800.0
     )
     assert now.usage == [
-        AgentUsage("escalation", 1, 300, 80, 0.05),
-        AgentUsage("technical", 2, 320, 80, 0.032),
-        AgentUsage("billing", 3, 260, 55, 0.026),
-        AgentUsage("triage", 2, 90, 20, 0.009),
+        AgentUsage(
+            agent="escalation", replies=1, prompt_tokens=300, completion_tokens=80, cost_usd=0.05
+        ),
+        AgentUsage(
+            agent="technical", replies=2, prompt_tokens=320, completion_tokens=80, cost_usd=0.032
+        ),
+        AgentUsage(
+            agent="billing", replies=3, prompt_tokens=260, completion_tokens=55, cost_usd=0.026
+        ),
+        AgentUsage(
+            agent="triage", replies=2, prompt_tokens=90, completion_tokens=20, cost_usd=0.009
+        ),
     ]
     assert (now.incidents_opened, now.escalations_opened) == (1, 1)
     # Opening messages of A, B, C, D, G, H: "refund" in two of six.
@@ -64,7 +72,11 @@ async def test_every_figure_of_the_previous_window(store: Store) -> None:
     assert before.approvals == ApprovalFigures(
         requested=2, approved=0, rejected=1, expired=0, median_decision_seconds=600.0
     )
-    assert before.usage == [AgentUsage("triage", 1, 60, 10, 0.006)]
+    assert before.usage == [
+        AgentUsage(
+            agent="triage", replies=1, prompt_tokens=60, completion_tokens=10, cost_usd=0.006
+        )
+    ]
     assert (before.incidents_opened, before.escalations_opened) == (1, 0)
     assert before.topics.share("refund") == 0 and before.topics.share("invoice") == 0.5
 

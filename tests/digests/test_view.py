@@ -84,12 +84,38 @@ async def test_the_digest_blocks_hold_every_figure_within_slack_limits(
 
 def test_long_lists_are_cut_to_fit() -> None:
     zone = ZoneInfo("UTC")
-    figures = WindowFigures(END, END, Conversations(total=1), ApprovalFigures(), [], Topics(), 0, 0)
+    figures = WindowFigures(
+        start=END,
+        end=END,
+        conversations=Conversations(total=1),
+        approvals=ApprovalFigures(),
+        usage=[],
+        topics=Topics(),
+        incidents_opened=0,
+        escalations_opened=0,
+    )
     items = [
-        OpenItem("incident", n, "x" * 500, "SEV1", "C0SUPPORT", f"{n}.000100", END)
+        OpenItem(
+            kind="incident",
+            id=n,
+            title="x" * 500,
+            label="SEV1",
+            channel="C0SUPPORT",
+            thread_ts=f"{n}.000100",
+            created_at=END,
+        )
         for n in range(10)
     ]
-    view = View("daily", zone, timedelta(hours=24), figures, figures, items, 250, {})
+    view = View(
+        name="daily",
+        zone=zone,
+        window=timedelta(hours=24),
+        current=figures,
+        previous=figures,
+        open_items=items,
+        open_total=250,
+        links={},
+    )
     rendered = blocks(view)
     open_block = next(b for b in rendered if "Open escalations" in str(b.get("text")))
     assert len(open_block["text"]["text"]) <= SECTION_LIMIT

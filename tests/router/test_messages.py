@@ -48,7 +48,10 @@ class Desk:
     """The four routes as offline agents that repeat what they were handed."""
 
     def __init__(self, store: Store, classifier: FastClassifier) -> None:
-        agents = {r: Agent(r, r, f"You are {r}.", (), echo(r)) for r in ROUTES}
+        agents = {
+            r: Agent(name=r, description=r, instructions=f"You are {r}.", tools=(), policy=echo(r))
+            for r in ROUTES
+        }
         llm = LLM(LLMSettings(retries=0, timeout=5))
         self.supervisor = Supervisor(
             store, agents, Runner(llm), Decider(classifier), ApprovalRules()
@@ -57,7 +60,15 @@ class Desk:
 
     async def say(self, text: str, thread: str = "1.0") -> Reply:
         self.count += 1
-        turn = Turn("T1", "C1", thread, "U1", text, f"{thread}{self.count}", f"Ev{self.count}")
+        turn = Turn(
+            team_id="T1",
+            channel="C1",
+            thread_ts=thread,
+            user_id="U1",
+            text=text,
+            ts=f"{thread}{self.count}",
+            event_id=f"Ev{self.count}",
+        )
         return await self.supervisor.handle(turn)
 
 

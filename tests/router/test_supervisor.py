@@ -77,22 +77,24 @@ class World:
             route: ScriptedModel(f"{tag}-{route}", scripts.get(route, [])) for route in ROUTES
         }
         refund = Tool(
-            "issue_refund",
-            "Refund.",
-            RefundArgs,
-            self.refunds.run,
+            name="issue_refund",
+            description="Refund.",
+            args=RefundArgs,
+            run=self.refunds.run,
             risk=Risk.HIGH,
             summarize=lambda a: f"Refund ${a.amount_cents / 100:.2f} for {a.invoice}",
         )
-        slow = Tool("slow_lookup", "Look up, slowly.", LookupArgs, never_returns)
+        slow = Tool(
+            name="slow_lookup", description="Look up, slowly.", args=LookupArgs, run=never_returns
+        )
         self.agents = {
             route: Agent(
-                route,
-                route,
-                f"You are {route}.",
-                (refund, slow) if route == "billing" else (),
-                fallback_policy,
-                self.models[route].model,
+                name=route,
+                description=route,
+                instructions=f"You are {route}.",
+                tools=(refund, slow) if route == "billing" else (),
+                policy=fallback_policy,
+                model=self.models[route].model,
             )
             for route in ROUTES
         }
@@ -113,7 +115,15 @@ class World:
 
     async def say(self, text: str, thread: str = "1.0") -> Any:
         self.count += 1
-        turn = Turn("T1", "C1", thread, "U_ASKER", text, f"{thread}{self.count}", f"Ev{self.count}")
+        turn = Turn(
+            team_id="T1",
+            channel="C1",
+            thread_ts=thread,
+            user_id="U_ASKER",
+            text=text,
+            ts=f"{thread}{self.count}",
+            event_id=f"Ev{self.count}",
+        )
         return await self.supervisor.handle(turn)
 
     def done(self) -> None:
@@ -351,7 +361,8 @@ async def test_approved_call_runs_once_and_the_agent_resumes(
     outcome = await world.supervisor.carry_out(approval_id)
     again = await world.supervisor.carry_out(approval_id)
     assert (
-        outcome == ToolOutcome("executed", output={"refund": "re_1"}) and again.status == "failed"
+        outcome == ToolOutcome(status="executed", output={"refund": "re_1"})
+        and again.status == "failed"
     )
     assert world.refunds.done == [approval_id]
     resumed = await world.supervisor.resume(approval_id, outcome)

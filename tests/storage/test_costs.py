@@ -16,7 +16,14 @@ TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
 
 def call(agent: str, cost: float, model: str = "openai/gpt-4o-mini") -> NewModelCall:
-    return NewModelCall(agent, model, 100, 20, cost, "gpt-4o-mini-2024-07-18")
+    return NewModelCall(
+        agent=agent,
+        model=model,
+        input_tokens=100,
+        output_tokens=20,
+        cost_usd=cost,
+        response_model="gpt-4o-mini-2024-07-18",
+    )
 
 
 async def test_budgets_read_the_channels_and_everyones_day_and_the_threads_whole_life(
@@ -26,14 +33,36 @@ async def test_budgets_read_the_channels_and_everyones_day_and_the_threads_whole
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     yesterday = today - timedelta(hours=1)
     await store.costs.record(
-        TurnCalls("Ev1", "T1", "C1", "1.0", [call("billing", 0.5)]), at=yesterday
+        TurnCalls(
+            turn="Ev1", team_id="T1", channel="C1", thread_ts="1.0", calls=[call("billing", 0.5)]
+        ),
+        at=yesterday,
     )
     await store.costs.record(
-        TurnCalls("Ev2", "T1", "C1", "1.0", [call("router", 0.1), call("billing", 0.2)]), at=now
+        TurnCalls(
+            turn="Ev2",
+            team_id="T1",
+            channel="C1",
+            thread_ts="1.0",
+            calls=[call("router", 0.1), call("billing", 0.2)],
+        ),
+        at=now,
     )
-    await store.costs.record(TurnCalls("Ev3", "T1", "C1", "2.0", [call("technical", 0.3)]), at=now)
-    await store.costs.record(TurnCalls("Ev4", "T1", "C2", "3.0", [call("triage", 1.0)]), at=now)
-    await store.costs.record(TurnCalls("Ev5", "T1", "C2", "3.0", []), at=now)  # writes nothing
+    await store.costs.record(
+        TurnCalls(
+            turn="Ev3", team_id="T1", channel="C1", thread_ts="2.0", calls=[call("technical", 0.3)]
+        ),
+        at=now,
+    )
+    await store.costs.record(
+        TurnCalls(
+            turn="Ev4", team_id="T1", channel="C2", thread_ts="3.0", calls=[call("triage", 1.0)]
+        ),
+        at=now,
+    )
+    await store.costs.record(
+        TurnCalls(turn="Ev5", team_id="T1", channel="C2", thread_ts="3.0", calls=[]), at=now
+    )  # writes nothing
 
     spent = await store.costs.spent("C1", "1.0", today)
     assert (round(spent.channel_today, 6), round(spent.thread, 6), round(spent.total_today, 6)) == (
@@ -60,14 +89,31 @@ async def test_stats_by_channel_agent_model_and_day(store: Store) -> None:
     for channel, ts, route in (("C1", "1.0", "billing"), ("C2", "2.0", "technical")):
         thread = await store.memory.thread("T1", channel, ts)
         assert thread.id is not None
-        decided = RouteRecord([{"route": route, "confidence": 0.9}], 0.9, "classifier", "t")
+        decided = RouteRecord(
+            routes=[{"route": route, "confidence": 0.9}],
+            confidence=0.9,
+            source="classifier",
+            reason="t",
+        )
         await store.memory.append(thread.id, role="user", text="q", route=decided)
         await store.memory.append(thread.id, role="assistant", agent=route, text="a")
     await store.costs.record(
-        TurnCalls("Ev1", "T1", "C1", "1.0", [call("router", 0.01), call("billing", 0.04)])
+        TurnCalls(
+            turn="Ev1",
+            team_id="T1",
+            channel="C1",
+            thread_ts="1.0",
+            calls=[call("router", 0.01), call("billing", 0.04)],
+        )
     )
     await store.costs.record(
-        TurnCalls("Ev2", "T1", "C2", "2.0", [call("technical", 0.5, "anthropic/claude")])
+        TurnCalls(
+            turn="Ev2",
+            team_id="T1",
+            channel="C2",
+            thread_ts="2.0",
+            calls=[call("technical", 0.5, "anthropic/claude")],
+        )
     )
     await store.approvals.create(
         NewApproval(
@@ -120,7 +166,9 @@ async def test_rows_continued_elsewhere_carry_the_trace_context_of_their_writer(
     assert row_id is not None
     inbox = await store.inbox.get(row_id)
     assert inbox is not None and inbox.trace_context == TRACEPARENT
-    [outbox_id] = await traced.outbox.enqueue_many([Outgoing("turn:Ev1:0", "C1", "hi")])
+    [outbox_id] = await traced.outbox.enqueue_many(
+        [Outgoing(dedupe_key="turn:Ev1:0", channel="C1", text="hi")]
+    )
     assert outbox_id is not None
     outbox = await store.outbox.get(outbox_id)
     assert outbox is not None and outbox.trace_context == TRACEPARENT

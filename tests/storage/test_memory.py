@@ -116,7 +116,12 @@ async def test_rows_written_by_one_path_read_the_same_through_the_other(store: S
         agent="billing",
         text="Refund sent.",
         tool_calls=None,
-        route=RouteRecord([{"route": "billing", "confidence": 0.9}], 0.9, "rule", "r"),
+        route=RouteRecord(
+            routes=[{"route": "billing", "confidence": 0.9}],
+            confidence=0.9,
+            source="rule",
+            reason="r",
+        ),
     )
     [loaded] = await store.memory.messages(thread.id)
     assert loaded.id == saved.id and loaded.tool_calls is None

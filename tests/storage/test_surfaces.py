@@ -48,7 +48,12 @@ async def test_the_days_turns_by_route_with_the_cost_of_their_replies(store: Sto
     thread = await store.memory.thread("T1", "C1", "1.0")
     assert thread.id is not None
     for route in ("billing", "billing", "technical"):
-        decided = RouteRecord([{"route": route, "confidence": 1.0}], 1.0, "rule", "test")
+        decided = RouteRecord(
+            routes=[{"route": route, "confidence": 1.0}],
+            confidence=1.0,
+            source="rule",
+            reason="test",
+        )
         await store.memory.append(thread.id, role="user", text="q", route=decided)
         spent = StoredUsage(prompt_tokens=10, cost_usd=0.25)
         await store.memory.append(thread.id, role="assistant", agent=route, text="a", usage=spent)

@@ -364,32 +364,32 @@ class BillingTools:
         ]
         needs = " Above the approval limit a human must approve first."
         return (
-            *(Tool(name, text, args, getattr(self, name)) for name, text, args in reads),
+            *(
+                Tool(name=name, description=text, args=args, run=getattr(self, name))
+                for name, text, args in reads
+            ),
             Tool(
-                "issue_refund",
-                "Refund part or all of a paid invoice to the original payment method." + needs,
-                RefundArgs,
-                self.issue_refund,
+                name="issue_refund",
+                description="Refund part or all of a paid invoice to the original payment method."
+                + needs,
+                args=RefundArgs,
+                run=self.issue_refund,
                 risk=self.risk,
                 summarize=refund_summary,
                 exposure=self.exposure,
                 effect="money",
-                # Keyed by the approval id in the ledger: re-running one after a crash finds the
-                # first instead of paying twice, so reconciliation may run it again.
                 idempotent=True,
                 required_approvals=self.required_approvals,
             ),
             Tool(
-                "issue_credit",
-                "Credit a customer's account, used by their next invoices." + needs,
-                CreditArgs,
-                self.issue_credit,
+                name="issue_credit",
+                description="Credit a customer's account, used by their next invoices." + needs,
+                args=CreditArgs,
+                run=self.issue_credit,
                 risk=self.risk,
                 summarize=credit_summary,
                 exposure=self.exposure,
                 effect="money",
-                # Keyed by the approval id in the ledger: re-running one after a crash finds the
-                # first instead of paying twice, so reconciliation may run it again.
                 idempotent=True,
                 required_approvals=self.required_approvals,
             ),

@@ -160,38 +160,43 @@ class EscalationTools:
     def tools(self) -> tuple[Tool[Any], ...]:
         return (
             Tool(
-                "summarize_thread",
-                "Summarise this Slack thread: who asked what, what was tried, who answered.",
-                SummarizeArgs,
-                self.summarize_thread,
+                name="summarize_thread",
+                description=(
+                    "Summarise this Slack thread: who asked what, what was tried, who answered."
+                ),
+                args=SummarizeArgs,
+                run=self.summarize_thread,
             ),
             Tool(
-                "page_oncall",
-                "Page the on-call engineer. Always needs a human's approval first.",
-                PageArgs,
-                self.page_oncall,
+                name="page_oncall",
+                description="Page the on-call engineer. Always needs a human's approval first.",
+                args=PageArgs,
+                run=self.page_oncall,
                 risk=Risk.HIGH,
                 summarize=self.page_summary,
-                # Keyed by the approval id: PagerDuty's dedup_key, the Slack pager's message tag.
                 effect="page",
                 idempotent=True,
             ),
             Tool(
-                "open_incident",
-                "Open an incident record for this thread. Always needs a human's approval first.",
-                IncidentArgs,
-                self.open_incident,
+                name="open_incident",
+                description=(
+                    "Open an incident record for this thread. Always needs a"
+                    " human's approval first."
+                ),
+                args=IncidentArgs,
+                run=self.open_incident,
                 risk=Risk.HIGH,
                 summarize=lambda a: f"Open a {a.severity} incident: {a.title}",
-                # Unique by the approval id: a re-run with the same key finds the first.
                 effect="incident",
                 idempotent=True,
             ),
             Tool(
-                "open_handover_ticket",
-                "Open a ticket so a person (support lead, manager) picks this thread up.",
-                HandoverArgs,
-                self.open_handover_ticket,
+                name="open_handover_ticket",
+                description=(
+                    "Open a ticket so a person (support lead, manager) picks this thread up."
+                ),
+                args=HandoverArgs,
+                run=self.open_handover_ticket,
                 effect="ticket",
             ),
         )

@@ -179,15 +179,17 @@ class TechnicalTools:
         known = ", ".join(self.status.services) or "none configured"
         return (
             Tool(
-                "search_knowledge",
-                "Search the support runbooks; returns sections with steps and a citation.",
-                SearchArgs,
-                self.search_knowledge,
+                name="search_knowledge",
+                description=(
+                    "Search the support runbooks; returns sections with steps and a citation."
+                ),
+                args=SearchArgs,
+                run=self.search_knowledge,
             ),
             Tool(
-                "check_status",
-                f"Check whether a service is up right now (services: {known}).",
-                StatusArgs,
-                self.check_status,
+                name="check_status",
+                description=f"Check whether a service is up right now (services: {known}).",
+                args=StatusArgs,
+                run=self.check_status,
             ),
         )

@@ -99,16 +99,18 @@ class TriageTools:
     def tools(self) -> tuple[Tool[Any], ...]:
         return (
             Tool(
-                "classify_request",
-                "Classify a request: category, priority, and which details are missing.",
-                ClassifyArgs,
-                self.classify_request,
+                name="classify_request",
+                description=(
+                    "Classify a request: category, priority, and which details are missing."
+                ),
+                args=ClassifyArgs,
+                run=self.classify_request,
             ),
             Tool(
-                "open_ticket",
-                "Open a support ticket for this Slack thread.",
-                TicketArgs,
-                self.open_ticket,
+                name="open_ticket",
+                description="Open a support ticket for this Slack thread.",
+                args=TicketArgs,
+                run=self.open_ticket,
                 effect="ticket",
             ),
         )
