@@ -87,10 +87,13 @@ class Outbox:
                 locked_until=now + lease,
             )
         )
+        # One statement, the claimed row returned by it: a claim is made for every event and
+        # every reply, and a second statement costs another round of driver hops.
         async with self._db.write() as session:
-            if (await session.exec(stmt)).rowcount != 1:
-                return None
-            return await session.get(OutboxMessage, row_id)
+            result = await session.exec(
+                stmt.returning(OutboxMessage), execution_options={"synchronize_session": False}
+            )
+            return result.scalars().one_or_none()
 
     async def reserve_stream(
         self, dedupe_key: str, channel: str, thread_ts: str | None
