@@ -76,10 +76,8 @@ async def test_the_sender_s_light_queries_agree_with_unposted(store: Store) -> N
     assert await store.outbox.sendable("A", now=now) == [(ids[2], "pending")]
     later = now + timedelta(seconds=31)
     full = [(r.id, r.status) for r in await store.outbox.unposted(channel="A", now=later)]
-    assert await store.outbox.sendable("A", now=later) == full == [
-        (first, "sending"),
-        (ids[2], "pending"),
-    ]
+    assert full == [(first, "sending"), (ids[2], "pending")]
+    assert await store.outbox.sendable("A", now=later) == full
     for row_id in ids[1::2]:
         assert row_id is not None
         await store.outbox.mark_posted(row_id, "1.1")
