@@ -190,7 +190,27 @@ PROVIDER = OfflineProvider()
 register_provider("offline", PROVIDER)
 
 
+_FREE = {
+    "litellm_provider": "offline",
+    "mode": "chat",
+    **dict.fromkeys(
+        (
+            "input_cost_per_token",
+            "output_cost_per_token",
+            "cache_creation_input_token_cost",
+            "cache_read_input_token_cost",
+        ),
+        0.0,
+    ),
+}
+
+
 def install_policy(name: str, policy: OfflinePolicy) -> str:
     """Make `offline/<name>` answer with `policy`; returns that model string."""
     PROVIDER.policies[name] = policy
-    return f"offline/{name}"
+    model = f"offline/{name}"
+    # Priced at nothing in litellm's own list too: otherwise litellm searches that list (and
+    # its fallbacks) in vain after every answer, a third of its work per call. Our cost of an
+    # offline answer was already 0 (agents.cost, agents.pricing).
+    litellm.register_model({model: _FREE})
+    return model

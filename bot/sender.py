@@ -103,7 +103,7 @@ class Sender:
 
     async def _kick(self) -> None:
         """A task per channel with work: a paced or rate-limited channel never holds up another."""
-        for channel in {row.channel for row in await self.store.outbox.unposted()}:
+        for channel in await self.store.outbox.channels_with_work():
             task = self._channels.get(channel)
             if task is None or task.done():
                 task = asyncio.create_task(self._drain_channel(channel))
@@ -112,15 +112,14 @@ class Sender:
 
     async def _drain_channel(self, channel: str) -> None:
         """Send the channel's rows in order; after a failure, wait out its delay and go on."""
-        while rows := await self.store.outbox.unposted(channel=channel):
+        while rows := await self.store.outbox.sendable(channel):
             sent, delay = 0, None
-            for row in rows:
-                assert row.id is not None
-                claimed = await self.store.outbox.claim(row.id, self.owner, self.lease)
+            for row_id, status in rows:
+                claimed = await self.store.outbox.claim(row_id, self.owner, self.lease)
                 if claimed is None:
                     continue
                 sent += 1
-                delay = await self._send(claimed, crashed_before=row.status == "sending")
+                delay = await self._send(claimed, crashed_before=status == "sending")
                 if delay is not None:
                     break  # Slack is failing: later rows would fail too, and lose their order
             if delay is not None:

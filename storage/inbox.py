@@ -73,11 +73,13 @@ class Inbox:
                 updated_at=now,
             )
         )
+        # One statement, the claimed row returned by it: a claim is made for every event and
+        # every reply, and a second statement costs another round of driver hops.
         async with self._db.write() as session:
-            result = await session.exec(stmt)
-            if result.rowcount != 1:
-                return None
-            return await session.get(InboxEvent, row_id)
+            result = await session.exec(
+                stmt.returning(InboxEvent), execution_options={"synchronize_session": False}
+            )
+            return result.scalars().one_or_none()
 
     async def renew(self, row_id: int, owner: str, lease: timedelta) -> bool:
         """Extend a lease we hold, so a long turn is not taken over by recovery."""

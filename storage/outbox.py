@@ -87,10 +87,13 @@ class Outbox:
                 locked_until=now + lease,
             )
         )
+        # One statement, the claimed row returned by it: a claim is made for every event and
+        # every reply, and a second statement costs another round of driver hops.
         async with self._db.write() as session:
-            if (await session.exec(stmt)).rowcount != 1:
-                return None
-            return await session.get(OutboxMessage, row_id)
+            result = await session.exec(
+                stmt.returning(OutboxMessage), execution_options={"synchronize_session": False}
+            )
+            return result.scalars().one_or_none()
 
     async def reserve_stream(
         self, dedupe_key: str, channel: str, thread_ts: str | None
@@ -203,6 +206,28 @@ class Outbox:
         stmt = stmt.order_by(col(OutboxMessage.id)).limit(limit)
         async with self._db.read() as session:
             return list((await session.exec(stmt)).all())
+
+    async def channels_with_work(self, *, now: datetime | None = None) -> set[str]:
+        """The channels `unposted` would name, without loading their rows: a sender asks on
+        every notify, and whole rows (JSON blocks) cost a lot when the backlog is long."""
+        stmt = select(OutboxMessage.channel).where(_sendable(now or utcnow())).distinct()
+        async with self._db.read() as session:
+            return set((await session.exec(stmt)).all())
+
+    async def sendable(
+        self, channel: str, *, now: datetime | None = None, limit: int = 500
+    ) -> list[tuple[int, str]]:
+        """The (id, status) of a channel's `unposted` rows, in order: a sender claims each
+        one, which loads it, so loading them all here first would be wasted work."""
+        stmt = (
+            select(OutboxMessage.id, OutboxMessage.status)
+            .where(_sendable(now or utcnow()), col(OutboxMessage.channel) == channel)
+            .order_by(col(OutboxMessage.id))
+            .limit(limit)
+        )
+        async with self._db.read() as session:
+            rows = (await session.exec(stmt)).all()
+        return [(row_id, status) for row_id, status in rows if row_id is not None]
 
     async def by_key(self, dedupe_key: str) -> OutboxMessage | None:
         stmt = select(OutboxMessage).where(col(OutboxMessage.dedupe_key) == dedupe_key)

@@ -62,3 +62,23 @@ async def test_retry_later_and_fail(store: Store) -> None:
     assert [(r.id, r.status) for r in later] == [(a, "pending"), (c, "sending")]
     failed = await store.outbox.get(b)
     assert failed is not None and (failed.status, failed.error) == ("failed", "channel_not_found")
+
+
+async def test_the_sender_s_light_queries_agree_with_unposted(store: Store) -> None:
+    rows = [Reply(f"k{i}", channel, "hi", thread_ts="1.0") for i, channel in enumerate("ABAB")]
+    ids = [await store.outbox.enqueue(r) for r in rows]
+    assert None not in ids
+    first = ids[0]
+    assert first is not None
+    now = utcnow()
+    await store.outbox.claim(first, "dead-process", timedelta(seconds=30), now=now)
+    assert await store.outbox.channels_with_work(now=now) == {"A", "B"}
+    assert await store.outbox.sendable("A", now=now) == [(ids[2], "pending")]
+    later = now + timedelta(seconds=31)
+    full = [(r.id, r.status) for r in await store.outbox.unposted(channel="A", now=later)]
+    assert full == [(first, "sending"), (ids[2], "pending")]
+    assert await store.outbox.sendable("A", now=later) == full
+    for row_id in ids[1::2]:
+        assert row_id is not None
+        await store.outbox.mark_posted(row_id, "1.1")
+    assert await store.outbox.channels_with_work(now=now) == {"A"}
