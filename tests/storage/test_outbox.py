@@ -65,7 +65,10 @@ async def test_retry_later_and_fail(store: Store) -> None:
 
 
 async def test_the_sender_s_light_queries_agree_with_unposted(store: Store) -> None:
-    rows = [Reply(f"k{i}", channel, "hi", thread_ts="1.0") for i, channel in enumerate("ABAB")]
+    rows = [
+        Outgoing(dedupe_key=f"k{i}", channel=channel, text="hi", thread_ts="1.0")
+        for i, channel in enumerate("ABAB")
+    ]
     ids = [await store.outbox.enqueue(r) for r in rows]
     assert None not in ids
     first = ids[0]
