@@ -35,3 +35,27 @@ def after_question(window: Window, text: str) -> tuple[bool, str]:
     if not is_question(messages[-1].text) or messages[-2].role != "user":
         return False, text
     return True, f"{messages[-2].text}\n{text}"
+
+
+def history_of(window: Window) -> list[dict[str, Any]]:
+    """The window as a model's messages: the summary first, then who said what."""
+    history: list[dict[str, Any]] = []
+    if window.summary:
+        history.append(
+            {"role": "system", "content": f"Summary of the thread so far: {window.summary}"}
+        )
+    history += [
+        {"role": m.role, "content": m.text}
+        for m in window.messages
+        if m.role in ("user", "assistant")
+    ]
+    return history
+
+
+def split_last_user(window: Window) -> tuple[list[dict[str, Any]], str]:
+    """The history before the newest user message, and that message (a resumed turn's)."""
+    history = history_of(window)
+    for index in range(len(history) - 1, -1, -1):
+        if history[index]["role"] == "user":
+            return history[:index], str(history[index]["content"])
+    return history, ""

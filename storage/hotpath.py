@@ -123,3 +123,54 @@ def insert_messages(
     ids = [int(conn.execute(_INSERT, row).fetchone()[0]) for row in rows]
     conn.execute(_TOUCH_AGENT if "agent" in touch else _TOUCH, {**touch, "thread_id": thread_id})
     return ids
+
+
+_THREAD_OF = "SELECT id, agent FROM threads WHERE team_id = ? AND channel = ? AND thread_ts = ?"
+_NEW_THREAD = """
+INSERT OR IGNORE INTO threads (team_id, channel, thread_ts, summary, summary_tokens, summary_upto,
+    created_at, updated_at)
+VALUES (?, ?, ?, '', 0, 0, ?, ?)"""
+_ASKED = "SELECT id FROM messages WHERE thread_id = ? AND role = 'user' AND slack_ts = ? LIMIT 1"
+_ANSWERED = """
+SELECT id FROM messages WHERE thread_id = ? AND id > ? AND role = 'assistant' ORDER BY id LIMIT 1"""
+_AUDIT = "INSERT INTO audit_log (actor, action, subject, at, details) VALUES (?, ?, ?, ?, ?)"
+
+ThreadKey = tuple[str, str, str]  # team_id, channel, thread_ts
+
+
+def opened_rows(
+    conn: sqlite3.Connection, key: ThreadKey, budget: int
+) -> tuple[int, str | None, tuple[str, int, list[tuple[Any, ...]]] | None] | None:
+    """A turn's one read: (thread id, its agent, its window rows), or None for a new thread."""
+    found = conn.execute(_THREAD_OF, key).fetchone()
+    if found is None:
+        return None
+    return int(found[0]), found[1], window_rows(conn, int(found[0]), budget)
+
+
+def recorded_turn(
+    conn: sqlite3.Connection,
+    key: ThreadKey,
+    asked_ts: str | None,
+    rows: list[dict[str, Any]],
+    touch: dict[str, Any],
+    audit: list[tuple[Any, ...]],
+) -> tuple[int, list[int], int | None]:
+    """A turn's one write (see `storage.turns`): (thread id, new message ids, earlier answer).
+
+    When an earlier run of the turn already stored its question and answer, nothing is written
+    and the earlier answer's id comes back instead.
+    """
+    now = touch["updated_at"]
+    conn.execute(_NEW_THREAD, (*key, now, now))
+    thread_id = int(conn.execute(_THREAD_OF, key).fetchone()[0])
+    if asked_ts:
+        asked = conn.execute(_ASKED, (thread_id, asked_ts)).fetchone()
+        if asked is not None:
+            answered = conn.execute(_ANSWERED, (thread_id, asked[0])).fetchone()
+            if answered is not None:
+                return thread_id, [], int(answered[0])
+            rows = rows[1:]  # a question stored alone (before turns were written as one)
+    ids = insert_messages(conn, thread_id, [{**r, "thread_id": thread_id} for r in rows], touch)
+    conn.executemany(_AUDIT, audit)
+    return thread_id, ids, None

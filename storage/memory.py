@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import and_, insert, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 
 from storage.columns import utcnow
@@ -202,59 +203,13 @@ class Memory:
         The first page comes with the thread's summary in one query (a join), since most
         threads fit in one page: one round trip for the common case.
         """
-        after_summary = and_(
-            col(Message.thread_id) == col(Thread.id), col(Message.id) > col(Thread.summary_upto)
-        )
-        first = (
-            sa_select(col(Thread.summary), col(Thread.summary_tokens), *_WINDOW_COLUMNS)
-            .select_from(Thread)
-            .outerjoin(Message, after_summary)
-            .where(col(Thread.id) == thread_id)
-            .order_by(col(Message.id).desc())
-            .limit(_PAGE)
-        )
         if self._db.hot is not None:
             found = await self._db.hot.read(lambda c: window_rows(c, thread_id, token_budget))
             if found is None:
                 return Window(thread_id=thread_id, summary="", messages=[], tokens=0)
-            summary, used, newest = found
-            return Window(
-                thread_id=thread_id,
-                summary=summary,
-                messages=[WindowMessage.of(r) for r in reversed(newest)],
-                tokens=used,
-            )
+            return hot_window(thread_id, found)
         async with self._db.read() as session:
-            conn = await session.connection()
-            rows = (await conn.execute(first)).all()
-            if not rows:
-                return Window(thread_id=thread_id, summary="", messages=[], tokens=0)
-            summary, used = rows[0][0], rows[0][1]
-            page = [tuple(r[2:]) for r in rows if r[2] is not None]
-            picked: list[WindowMessage] = []
-            while True:
-                for row in page:
-                    message = WindowMessage.of(row)
-                    if used + message.tokens > token_budget:
-                        return Window(
-                            thread_id=thread_id, summary=summary, messages=picked[::-1], tokens=used
-                        )
-                    used += message.tokens
-                    picked.append(message)
-                if len(page) < _PAGE:
-                    return Window(
-                        thread_id=thread_id, summary=summary, messages=picked[::-1], tokens=used
-                    )
-                older = (
-                    sa_select(*_WINDOW_COLUMNS)
-                    .join(Thread, col(Thread.id) == col(Message.thread_id))
-                    .where(
-                        after_summary, col(Thread.id) == thread_id, col(Message.id) < picked[-1].id
-                    )
-                    .order_by(col(Message.id).desc())
-                    .limit(_PAGE)
-                )
-                page = [tuple(r) for r in (await conn.execute(older)).all()]
+            return await window_in(await session.connection(), thread_id, token_budget)
 
     async def replace_summary(
         self, thread_id: int, summary: str, *, upto_message_id: int, tokens: int | None = None
@@ -315,3 +270,54 @@ def new_message(
         cost_usd=usage.cost_usd,
         slack_ts=slack_ts,
     )
+
+
+def hot_window(thread_id: int, found: tuple[str, int, list[tuple[Any, ...]]]) -> Window:
+    """The window from `storage.hotpath.window_rows`' (summary, tokens, newest first)."""
+    summary, used, newest = found
+    return Window(
+        thread_id=thread_id,
+        summary=summary,
+        messages=[WindowMessage.of(r) for r in reversed(newest)],
+        tokens=used,
+    )
+
+
+async def window_in(conn: AsyncConnection, thread_id: int, token_budget: int) -> Window:
+    """`Memory.window` on an open connection, so a turn's first read can share one session."""
+    after_summary = and_(
+        col(Message.thread_id) == col(Thread.id), col(Message.id) > col(Thread.summary_upto)
+    )
+    first = (
+        sa_select(col(Thread.summary), col(Thread.summary_tokens), *_WINDOW_COLUMNS)
+        .select_from(Thread)
+        .outerjoin(Message, after_summary)
+        .where(col(Thread.id) == thread_id)
+        .order_by(col(Message.id).desc())
+        .limit(_PAGE)
+    )
+    rows = (await conn.execute(first)).all()
+    if not rows:
+        return Window(thread_id=thread_id, summary="", messages=[], tokens=0)
+    summary, used = rows[0][0], rows[0][1]
+    page = [tuple(r[2:]) for r in rows if r[2] is not None]
+    picked: list[WindowMessage] = []
+    while True:
+        for row in page:
+            message = WindowMessage.of(row)
+            if used + message.tokens > token_budget:
+                return Window(
+                    thread_id=thread_id, summary=summary, messages=picked[::-1], tokens=used
+                )
+            used += message.tokens
+            picked.append(message)
+        if len(page) < _PAGE:
+            return Window(thread_id=thread_id, summary=summary, messages=picked[::-1], tokens=used)
+        older = (
+            sa_select(*_WINDOW_COLUMNS)
+            .join(Thread, col(Thread.id) == col(Message.thread_id))
+            .where(after_summary, col(Thread.id) == thread_id, col(Message.id) < picked[-1].id)
+            .order_by(col(Message.id).desc())
+            .limit(_PAGE)
+        )
+        page = [tuple(r) for r in (await conn.execute(older)).all()]

@@ -21,6 +21,7 @@ from storage.spend import Spending
 from storage.stats import StatsReport
 from storage.surfaces import AssistantThreads, HomeViews
 from storage.trace_context import TraceContext, no_trace_context
+from storage.turns import Turns
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,6 +29,7 @@ class Store:
     db: Database
     inbox: Inbox
     memory: Memory
+    turns: Turns
     approvals: Approvals
     tickets: Tickets
     incidents: Incidents
@@ -51,6 +53,7 @@ class Store:
             db=db,
             inbox=Inbox(db, trace_context),
             memory=Memory(db),
+            turns=Turns(db),
             approvals=Approvals(db, trace_context),
             tickets=Tickets(db),
             incidents=Incidents(db),
