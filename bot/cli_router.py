@@ -248,7 +248,7 @@ async def chat(ctx: click.Context, thread: str | None, user: str) -> None:
                 thread_ts=key,
                 user_id=user,
                 text=line,
-                ts=f"{n}",
+                ts=f"{n}.{uuid.uuid4().hex}",  # unique: a turn is found by its question's ts
                 event_id=f"{key}-{uuid.uuid4().hex[:8]}",
             )
             reply = await supervisor.handle(turn)

@@ -1,9 +1,11 @@
 """The supervisor: one turn from the user's words to one merged reply, with memory.
 
-It loads the thread's window, decides the route, runs one specialist (or two in parallel for a
+It reads the thread's window, decides the route, runs one specialist (or two in parallel for a
 message with two intents, or the runner-up too when the decision is close or the specialist is
-unsure), follows hand-offs within a hop limit, and stores everything with the decision. A turn
-that runs past its deadline gets a holding reply and a ticket instead of silence.
+unsure) and follows hand-offs within a hop limit. The thread is read once when the turn starts
+and the turn written once when it ends, as one transaction (`storage.turns`): a turn that dies
+half way leaves nothing, and its inbox row runs it again. A turn that runs past its deadline gets a
+holding reply and a ticket instead of silence.
 
 Given a `ReplySink`, a turn with one specialist streams: its text goes out sentence by sentence
 through a `VettedStream` as the model writes it, and what was shown becomes the first part of the

@@ -1,4 +1,5 @@
-"""The house limits on size, for `agents/`: no module over 500 lines, no function over 80.
+"""The house limits on size, for `agents/` and `router/`: no module over 500 lines, no
+function over 80.
 
 Long modules and functions are where the agent loop and the specialists' policies grew hard to
 read; the check keeps them split by concept rather than by accident.
@@ -10,7 +11,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CHECKED = ("agents",)
+CHECKED = ("agents", "router")
 MAX_MODULE_LINES = 500
 MAX_FUNCTION_LINES = 80
 
