@@ -2,7 +2,8 @@
 
 These rows are written while the turn runs, not with the rest of the turn at its end: the card
 and the reply name the row's id, and a turn re-run after a crash must find the row it asked for
-(by the request's key) rather than ask the approvers twice.
+(by the request's key) rather than ask the approvers twice. Each row and its audit entry are one
+transaction, so a crash between them cannot leave an approval nobody audited.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from router.turn import PendingApproval, Turn
 from storage.approvals import NewApproval
 from storage.columns import utcnow
 from storage.store import Store
-from storage.tables import Approval
+from storage.tables import Approval, AuditEntry
 
 
 class ApprovalRequests:
@@ -49,7 +50,14 @@ class ApprovalRequests:
     async def _store(
         self, turn: Turn, request: ApprovalRequest, rule: Approvers, key: str | None
     ) -> PendingApproval:
-        approval, created = await self.store.approvals.request(
+        details = {
+            "tools": [c.tool for c in request.calls],
+            "arguments": [c.arguments for c in request.calls],
+            "requester": turn.user_id,
+            "thread": f"{turn.channel}:{turn.thread_ts}",
+            "event_id": turn.event_id,
+        }
+        approval, _ = await self.store.approvals.request(
             NewApproval(
                 channel=turn.channel,
                 thread_ts=turn.thread_ts,
@@ -65,21 +73,14 @@ class ApprovalRequests:
                 team_id=turn.team_id,
                 calls=[c.as_dict() for c in request.calls],
                 request_key=key,
-            )
-        )
-        if created:
-            await self.store.audit.append(
+            ),
+            audit=lambda approval_id: AuditEntry(
                 actor=request.agent,
                 action="approval.requested",
-                subject=f"approval:{approval.id}",
-                details={
-                    "tools": [c.tool for c in request.calls],
-                    "arguments": [c.arguments for c in request.calls],
-                    "requester": turn.user_id,
-                    "thread": f"{turn.channel}:{turn.thread_ts}",
-                    "event_id": turn.event_id,
-                },
-            )
+                subject=f"approval:{approval_id}",
+                details=details,
+            ),
+        )
         return pending(approval)
 
     def _tool_requires(self, request: ApprovalRequest) -> int:

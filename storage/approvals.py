@@ -14,6 +14,7 @@ in the future, so a click a moment after the deadline loses whether or not the s
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -26,7 +27,7 @@ from sqlmodel import col, select
 from storage.columns import utcnow
 from storage.database import Database
 from storage.errors import InvalidTransitionError
-from storage.tables import Approval, ApprovalDecision
+from storage.tables import Approval, ApprovalDecision, AuditEntry
 from storage.trace_context import TraceContext, no_trace_context
 
 PENDING, APPROVED, REJECTED, EXPIRED = "pending", "approved", "rejected", "expired"
@@ -84,16 +85,21 @@ class Approvals:
     async def create(self, new: NewApproval) -> Approval:
         return (await self.request(new))[0]
 
-    async def request(self, new: NewApproval) -> tuple[Approval, bool]:
+    async def request(
+        self, new: NewApproval, *, audit: Callable[[str], AuditEntry] | None = None
+    ) -> tuple[Approval, bool]:
         """The approval, and whether this call created it.
 
         With a `request_key`, a second create (a turn re-run after a crash) returns the first
-        row instead of asking the approvers twice.
+        row instead of asking the approvers twice. `audit` (given the new row's id) is written
+        in the same transaction, so a created approval always has its audit entry.
         """
         row = Approval(id=new_approval_id(), trace_context=self._trace_context(), **new.__dict__)
         try:
             async with self._db.write() as session:
                 session.add(row)
+                if audit is not None:
+                    session.add(audit(row.id))
         except IntegrityError:
             if new.request_key is None:
                 raise

@@ -136,10 +136,12 @@ class Database:
         finally:
             self._writers.release()
 
-    async def hot_write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    async def hot_write(
+        self, work: Callable[[sqlite3.Connection], T], *, urgent: bool = False
+    ) -> T:
         """A one-hop SQLite transaction (see storage.hotpath), in turn with every other write."""
         assert self.hot is not None
-        async with self._writer_turn(False):
+        async with self._writer_turn(urgent):
             return await self.hot.write(work)
 
     async def dispose(self) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import and_, or_, update
 from sqlmodel import col, select
 
+from storage import hot_queue
 from storage.columns import utcnow
 from storage.database import Database
 from storage.sql import insert_ignore, row_values
@@ -51,6 +52,11 @@ class Inbox:
             thread_ts=thread_ts,
             trace_context=self._trace_context(),
         )
+        if self._db.hot is not None:
+            values = row_values(row)
+            return await self._db.hot_write(
+                lambda conn: hot_queue.insert_ignore(conn, "inbox_events", values), urgent=True
+            )
         async with self._db.write(urgent=True) as session:  # Slack is waiting for the ack
             new_id: int | None = await insert_ignore(
                 session, InboxEvent, row_values(row), returning=col(InboxEvent.id)
@@ -62,6 +68,12 @@ class Inbox:
     ) -> InboxEvent | None:
         """Take the row for processing, unless it is finished or someone holds a live lease."""
         now = now or utcnow()
+        if self._db.hot is not None:
+            until = now + lease
+            raw = await self._db.hot_write(
+                lambda conn: hot_queue.claim_inbox(conn, row_id, owner, until, now)
+            )
+            return None if raw is None else hot_queue.decoded(InboxEvent, raw)
         stmt = (
             update(InboxEvent)
             .where(col(InboxEvent.id) == row_id, _claimable(now))
@@ -102,6 +114,12 @@ class Inbox:
         await self._finish(row_id, FAILED, error[:2000])
 
     async def _finish(self, row_id: int, status: str, error: str | None) -> None:
+        if self._db.hot is not None:
+            now = utcnow()
+            await self._db.hot_write(
+                lambda conn: hot_queue.finish_inbox(conn, row_id, status, error, now)
+            )
+            return
         stmt = (
             update(InboxEvent)
             .where(col(InboxEvent.id) == row_id)

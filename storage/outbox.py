@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import and_, or_, update
 from sqlmodel import col, select
 
+from storage import hot_queue
 from storage.columns import utcnow
 from storage.database import Database
 from storage.sql import insert_ignore, row_values
@@ -77,6 +78,12 @@ class Outbox:
         self, row_id: int, owner: str, lease: timedelta, *, now: datetime | None = None
     ) -> OutboxMessage | None:
         now = now or utcnow()
+        if self._db.hot is not None:
+            until = now + lease
+            raw = await self._db.hot_write(
+                lambda conn: hot_queue.claim_outbox(conn, row_id, owner, until, now)
+            )
+            return None if raw is None else hot_queue.decoded(OutboxMessage, raw)
         stmt = (
             update(OutboxMessage)
             .where(col(OutboxMessage.id) == row_id, _sendable(now))
@@ -162,6 +169,12 @@ class Outbox:
         return settled
 
     async def mark_posted(self, row_id: int, slack_ts: str | None) -> None:
+        if self._db.hot is not None:
+            now = utcnow()
+            await self._db.hot_write(
+                lambda conn: hot_queue.outbox_posted(conn, row_id, slack_ts, now)
+            )
+            return
         await self._set(row_id, status=POSTED, slack_ts=slack_ts, posted_at=utcnow(), error=None)
 
     async def retry_later(

@@ -59,9 +59,10 @@ def arm(db: Database, crasher: Crasher) -> None:
         async with write(urgent=urgent) as session:
             yield session
 
-    async def crashing_hot_write(work: Callable[..., Any]) -> Any:
-        crasher.tick()
-        return await hot_write(work)
+    async def crashing_hot_write(work: Callable[..., Any], *, urgent: bool = False) -> Any:
+        if not urgent:
+            crasher.tick()
+        return await hot_write(work, urgent=urgent)
 
     db.write = crashing_write  # type: ignore[method-assign]
     db.hot_write = crashing_hot_write  # type: ignore[method-assign]
