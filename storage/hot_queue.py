@@ -1,10 +1,11 @@
 """The inbox's and outbox's per-event statements on SQLite's one-hop path (see storage.hotpath).
 
 Every answered event records its inbox row, claims it and completes it, and every reply is
-claimed and marked posted: five write transactions per event, each a dozen driver hops through
-SQLAlchemy's async session. On SQLite they run here as plain statements on the hot path's own
-connection, in the database's writer queue like every other write; the rows they return are
-decoded into the same table models the ORM path returns. PostgreSQL keeps the ORM path.
+queued, claimed and marked posted: six write transactions per event, each a dozen driver hops
+through SQLAlchemy's async session. On SQLite they run here as plain statements on the hot
+path's own connection, in the database's writer queue like every other write; the rows they
+return are decoded into the same table models the ORM path returns. PostgreSQL keeps the ORM
+path.
 """
 
 from __future__ import annotations
@@ -31,13 +32,16 @@ _INBOX_FINISH = """
 UPDATE inbox_events SET status = :status, error = :error, locked_by = NULL, locked_until = NULL,
     updated_at = :now
 WHERE id = :id"""
-_OUTBOX_CLAIM = """
+_SENDABLE = """(
+    (status = 'pending' AND (locked_until IS NULL OR locked_until < :now))
+    OR (status = 'sending' AND locked_until < :now))"""
+_OUTBOX_CLAIM = f"""
 UPDATE outbox SET status = 'sending', attempts = attempts + 1, locked_by = :owner,
     locked_until = :until
-WHERE id = :id AND (
-    (status = 'pending' AND (locked_until IS NULL OR locked_until < :now))
-    OR (status = 'sending' AND locked_until < :now))
-RETURNING *"""
+WHERE id = :id AND {_SENDABLE}
+RETURNING *"""  # noqa: S608 (constant text)
+_OUTBOX_CHANNELS = f"SELECT DISTINCT channel FROM outbox WHERE {_SENDABLE}"  # noqa: S608
+_OUTBOX_BY_KEY = "SELECT * FROM outbox WHERE dedupe_key = ? LIMIT 1"
 _OUTBOX_POSTED = """
 UPDATE outbox SET status = 'posted', slack_ts = :slack_ts, posted_at = :now, error = NULL,
     locked_by = NULL, locked_until = NULL
@@ -87,6 +91,19 @@ def outbox_posted(
     conn: sqlite3.Connection, row_id: int, slack_ts: str | None, now: datetime
 ) -> None:
     conn.execute(_OUTBOX_POSTED, {"id": row_id, "slack_ts": slack_ts, "now": stored_time(now)})
+
+
+def outbox_rows(conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> list[int | None]:
+    """Queue several outbox rows in one transaction; None for each dedupe key taken already."""
+    return [insert_ignore(conn, "outbox", row) for row in rows]
+
+
+def outbox_channels(conn: sqlite3.Connection, now: datetime) -> set[str]:
+    return {str(r[0]) for r in conn.execute(_OUTBOX_CHANNELS, {"now": stored_time(now)})}
+
+
+def outbox_by_key(conn: sqlite3.Connection, dedupe_key: str) -> dict[str, Any] | None:
+    return _one(conn.execute(_OUTBOX_BY_KEY, (dedupe_key,)))
 
 
 def _one(cursor: sqlite3.Cursor) -> dict[str, Any] | None:

@@ -64,6 +64,12 @@ class Outbox:
         """Several messages in one transaction: all of them are queued, or none is."""
         ids: list[int | None] = []
         context = self._trace_context()
+        if self._db.hot is not None:
+            rows = [
+                row_values(OutboxMessage(**reply.__dict__, trace_context=context))
+                for reply in replies
+            ]
+            return await self._db.hot_write(lambda conn: hot_queue.outbox_rows(conn, rows))
         async with self._db.write() as session:
             for reply in replies:
                 row = OutboxMessage(**reply.__dict__, trace_context=context)
@@ -223,6 +229,9 @@ class Outbox:
     async def channels_with_work(self, *, now: datetime | None = None) -> set[str]:
         """The channels `unposted` would name, without loading their rows: a sender asks on
         every notify, and whole rows (JSON blocks) cost a lot when the backlog is long."""
+        if self._db.hot is not None:
+            now_ = now or utcnow()
+            return await self._db.hot.read(lambda conn: hot_queue.outbox_channels(conn, now_))
         stmt = select(OutboxMessage.channel).where(_sendable(now or utcnow())).distinct()
         async with self._db.read() as session:
             return set((await session.exec(stmt)).all())
@@ -243,6 +252,9 @@ class Outbox:
         return [(row_id, status) for row_id, status in rows if row_id is not None]
 
     async def by_key(self, dedupe_key: str) -> OutboxMessage | None:
+        if self._db.hot is not None:
+            raw = await self._db.hot.read(lambda conn: hot_queue.outbox_by_key(conn, dedupe_key))
+            return None if raw is None else hot_queue.decoded(OutboxMessage, raw)
         stmt = select(OutboxMessage).where(col(OutboxMessage.dedupe_key) == dedupe_key)
         async with self._db.read() as session:
             return (await session.exec(stmt)).first()

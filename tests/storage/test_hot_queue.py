@@ -34,10 +34,17 @@ async def test_a_claimed_outbox_row_is_the_stored_row(store: Store) -> None:
         [Outgoing(dedupe_key="k1", channel="C1", text="hello", blocks=blocks, thread_ts="1.0")]
     )
     assert row_id is not None
+    assert await store.outbox.enqueue_many([Outgoing(dedupe_key="k1", channel="C1", text="x")]) == [
+        None
+    ]
+    found = await store.outbox.by_key("k1")
+    assert found is not None and found.text == "hello" and found.blocks == blocks
+    assert await store.outbox.channels_with_work() == {"C1"}
     claimed = await store.outbox.claim(row_id, "me", LEASE)
     assert claimed is not None and claimed.blocks == blocks and claimed.status == "sending"
     assert claimed.model_dump() == (await store.outbox.get(row_id)).model_dump()  # type: ignore[union-attr]
     assert await store.outbox.claim(row_id, "someone else", LEASE) is None
+    assert await store.outbox.channels_with_work() == set()  # leased: nothing to send
     await store.outbox.mark_posted(row_id, "2.0")
     posted = await store.outbox.get(row_id)
     assert posted is not None and (posted.status, posted.slack_ts) == ("posted", "2.0")
