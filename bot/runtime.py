@@ -21,26 +21,27 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from agents.tracing import traceparent
-from bot.app import create_app
-from bot.approvals import ApprovalDesk
-from bot.approvers import GroupMembers
-from bot.attachments import Attachments
-from bot.budget_alerts import BudgetAlerts
-from bot.cards import APPROVE
-from bot.client import slack_client
+from bot.approvals.approvers import GroupMembers
+from bot.approvals.cards import APPROVE
+from bot.approvals.desk import ApprovalDesk
 from bot.commands import DecideCommand, StatusCommand
-from bot.corrections import OPEN, PICK, CorrectionDesk
-from bot.digests import DigestCommand, Digests
+from bot.digests.scheduler import DigestScheduler
+from bot.digests.service import DigestCommand, Digests
 from bot.errors import ConfigError
-from bot.health import Readiness
-from bot.http import web_app
-from bot.intake import Intake
 from bot.metrics import Metrics
-from bot.scheduler import DigestScheduler
-from bot.sender import Sender
 from bot.settings import FIXES, Settings
-from bot.slack_errors import describe_failure
-from bot.surfaces import Surfaces
+from bot.slack.app import create_app
+from bot.slack.attachments import Attachments
+from bot.slack.budget_alerts import BudgetAlerts
+from bot.slack.client import slack_client
+from bot.slack.corrections import OPEN, PICK, CorrectionDesk
+from bot.slack.failures import describe_failure
+from bot.slack.health import Readiness
+from bot.slack.http import web_app
+from bot.slack.intake import Intake
+from bot.slack.outbox import Sender
+from bot.slack.worker import Worker
+from bot.surfaces.hub import Surfaces
 from bot.telemetry import Telemetry
 from bot.telemetry import start as start_telemetry
 from bot.wiring import (
@@ -54,7 +55,6 @@ from bot.wiring import (
     stored_classifier,
     supervisor_settings,
 )
-from bot.worker import Worker
 from router.supervisor import Supervisor
 from storage import migrate
 from storage.database import connected
@@ -81,7 +81,7 @@ class Switchboard:
     digests: Digests
     scheduler: DigestScheduler
     readiness: Readiness
-    surfaces: Surfaces | None = None  # Home, assistant, shortcut, reasons (bot/surfaces.py)
+    surfaces: Surfaces | None = None  # Home, assistant, shortcut, reasons (bot/surfaces/hub.py)
     telemetry: Telemetry | None = None  # traces, when OTEL_* asks for them
 
 

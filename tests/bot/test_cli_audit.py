@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from bot.cli_audit import parse_thread
+from bot.cli.audit import parse_thread
 from storage.approvals import NewApproval
 from storage.columns import utcnow
 from storage.store import Store

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 from matplotlib.image import imread
 
-from bot.digest_view import View, blocks, chart_png, duration, money, span, versus
-from bot.digests import compose
-from bot.render import BLOCK_LIMIT, SECTION_LIMIT
+from bot.digests.service import compose
+from bot.digests.view import View, blocks, chart_png, duration, money, span, versus
+from bot.slack.render import BLOCK_LIMIT, SECTION_LIMIT
 from storage.figures import (
     ApprovalFigures,
     Conversations,

@@ -19,7 +19,7 @@ import aiohttp
 import asyncpg
 import pytest
 
-from bot.cli_serve import socket_handler
+from bot.cli.serve import socket_handler
 from bot.runtime import running, serve_http
 from localslack import LocalSlack
 from storage.database import Database
