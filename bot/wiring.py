@@ -14,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from agents.agent import Agent
 from agents.connectors.paging import Notifier, Pager, PagerDutyPager, SlackPager
-from agents.limits import Hold
+from agents.limits import SpendHold
 from agents.llm import LLM, LLMSettings
 from agents.pricing import Price
 from agents.routes import ROUTES
@@ -101,7 +101,9 @@ class StoredLimits:
     def __init__(self, spending: Spending) -> None:
         self.spending = spending
 
-    async def reserve(self, holds: Sequence[Hold], *, limit_units: int, window: timedelta) -> bool:
+    async def reserve(
+        self, holds: Sequence[SpendHold], *, limit_units: int, window: timedelta
+    ) -> bool:
         return await self.spending.reserve(
             [Reservation(h.key, h.scopes, h.units) for h in holds],
             limit=limit_units,

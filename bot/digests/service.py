@@ -29,7 +29,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config_file import DigestConfig, parse_duration
-from bot.digests.view import View, alt_text, blocks, chart_png, fallback_text
+from bot.digests.view import DigestView, alt_text, blocks, chart_png, fallback_text
 from bot.errors import SwitchboardError
 from bot.slack.outbox import Sender
 from storage.columns import utcnow
@@ -162,7 +162,7 @@ async def compose(
     found = {t: link for t, link in zip(threads, found_links, strict=True) if link}
     timings["permalinks"] = time.perf_counter() - began
     began = time.perf_counter()
-    view = View(
+    view = DigestView(
         name=config.name,
         zone=zone,
         window=window,

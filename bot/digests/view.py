@@ -42,7 +42,7 @@ OTHER_COLORS = ("#4A154B", "#1264A3", "#7C3085", "#9E9EA6")
 
 
 @dataclass(frozen=True, kw_only=True)
-class View:
+class DigestView:
     """What the digest needs to be drawn: both windows, open items and where they link to."""
 
     name: str
@@ -124,7 +124,7 @@ def _local(moment: datetime, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%a %d %b %H:%M")
 
 
-def blocks(view: View) -> list[dict[str, Any]]:
+def blocks(view: DigestView) -> list[dict[str, Any]]:
     """The digest message. At most a dozen blocks, each well under its limit."""
     cur, prev = view.current, view.previous
     out: list[Block] = [
@@ -217,7 +217,7 @@ def _approval_blocks(cur: WindowFigures, prev: WindowFigures) -> list[Block]:
     ]
 
 
-def _open_block(view: View) -> Block:
+def _open_block(view: DigestView) -> Block:
     lines = [f"*Open escalations and incidents* ({view.open_total})"]
     for item in view.open_items:
         name = (
@@ -268,7 +268,7 @@ def _topic_and_usage_blocks(cur: WindowFigures, prev: WindowFigures) -> list[Blo
     ]
 
 
-def fallback_text(view: View) -> str:
+def fallback_text(view: DigestView) -> str:
     """The notification and screen-reader text: the headline figures in one line."""
     c, p = view.current.conversations, view.previous.conversations
     if view.current.empty:
