@@ -1,23 +1,32 @@
-"""`switchboard run` (Slack, over HTTP or Socket Mode) and `switchboard local` (this machine)."""
+"""`switchboard run` (Slack, over HTTP or Socket Mode) and `switchboard local` (this machine).
+
+The bot's modules (Bolt, the agents, litellm) are imported inside the commands, after the
+settings are read: `--help` and a configuration mistake answer at once.
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import click
 from pydantic import SecretStr
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-import localslack
 from bot.cli_support import run_async, settings_of, until_stopped, user_errors
 from bot.config_file import ApproverRule
-from bot.manifest import manifest
-from bot.runtime import Switchboard, running, serve_http
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    import localslack
+    from bot.runtime import Switchboard
 
 
 def socket_handler(board: Switchboard, app_token: str) -> AsyncSocketModeHandler:
     """The Socket Mode connection; `/readyz` reports whether it is up."""
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
     handler = AsyncSocketModeHandler(board.app, app_token)
     board.readiness.socket_connected = handler.client.is_connected
     return handler
@@ -37,6 +46,8 @@ def socket_handler(board: Switchboard, app_token: str) -> AsyncSocketModeHandler
 @run_async
 async def run(ctx: click.Context, port: int | None, host: str) -> None:
     """Connect to Slack: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on /slack/events."""
+    from bot.runtime import running, serve_http
+
     settings = settings_of(ctx)
     socket = settings.env.slack_app_token is not None
     async with running(settings, socket_mode=socket) as board:
@@ -87,6 +98,10 @@ def _demo_approvers(settings: Settings, workspace: localslack.LocalSlack) -> Set
 @run_async
 async def local(ctx: click.Context, port: int, host: str, socket_mode: bool) -> None:
     """Start a Slack-compatible workspace on this machine and the bot connected to it."""
+    import localslack
+    from bot.manifest import manifest
+    from bot.runtime import running, serve_http
+
     # What the workspace delivers and shows comes from the app's manifest, as on Slack.
     config = localslack.config_from_manifest(
         manifest(), localslack.LocalSlackConfig(delivery="socket" if socket_mode else "http")

@@ -11,7 +11,7 @@ import pytest
 
 from bot.errors import ConfigError
 from bot.settings import load_settings
-from storage.database import normalize_url
+from storage.urls import normalize_url
 
 CLEAN_ENV = {
     k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SWITCHBOARD_", "OTEL_"))
