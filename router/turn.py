@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from agents.llm import Usage
 from agents.metering import ModelCall
 from agents.spend_budget import BudgetReached
+from agents.usage import Usage
 from router.decision import RouteDecision
 
 
