@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.bot.test_settings import switchboard
 from tests.conftest import PG_ADMIN_URL
+from tests.helpers.cli import switchboard
 
 
 def test_help_lists_the_commands(tmp_path: Path) -> None:

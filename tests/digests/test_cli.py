@@ -11,8 +11,8 @@ from localslack import LocalSlack
 from storage.database import Database
 from storage.migrate import upgrade
 from storage.store import Store
-from tests.bot.test_settings import switchboard
 from tests.digests.conftest import digest_messages
+from tests.helpers.cli import switchboard
 
 TOML = """
 [[digests]]
