@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -229,6 +230,9 @@ async def _load(
 ) -> None:
     """Load and start the rest, hold it until the lifespan ends, then stop it in reverse."""
     try:
+        # Imported on a thread: seconds of imports (litellm) would otherwise stall the event
+        # loop that is answering Slack meanwhile.
+        await asyncio.to_thread(importlib.import_module, "bot.assembly")
         from bot.assembly import assembled
 
         async with assembled(early, http, **options) as board:
