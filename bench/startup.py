@@ -3,6 +3,7 @@
     .venv/bin/python bench/startup.py               # 5 cold runs of each, then 50 turns
     .venv/bin/python bench/startup.py --runs 3 --turns 0
     .venv/bin/python bench/startup.py --src ../main # the same, for another checkout's code
+    .venv/bin/python bench/startup.py --no-encoder  # router.encoder = "off", as without the extra
 
 Every figure is the median wall time of several new processes (the installed `switchboard`
 script, as a user runs it) of:
@@ -219,11 +220,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=5, help="cold runs of each (default 5)")
     parser.add_argument("--turns", type=int, default=50, help="turns before reading RSS")
     parser.add_argument("--src", type=Path, default=ROOT, help="the checkout whose code runs")
+    parser.add_argument(
+        "--no-encoder", action="store_true", help='router.encoder = "off" (a default install)'
+    )
     options = parser.parse_args(argv)
     src, runs = options.src.resolve(), options.runs
     print(f"code: {src}; {runs} runs each; {os.cpu_count()} CPUs; load {os.getloadavg()[0]:.1f}")
+    print(f"encoder: {'off' if options.no_encoder else 'as installed'}")
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
+        if options.no_encoder:  # ./switchboard.toml: the children run in this folder
+            (work / "switchboard.toml").write_text('[router]\nencoder = "off"\n')
         env = child_env(src, work)
         median_of("switchboard --help", ["--help"], env, work, runs, None)
         bad = {**env, "PORT": "abc"}
