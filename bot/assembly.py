@@ -147,29 +147,16 @@ async def assembled(
     scheduler = DigestScheduler(
         store, digests.run_scheduled, settings.file.digests, retry=digests.retry
     )
-    worker = Worker(
-        store,
-        supervisor,
-        sender,
-        client,
-        metrics,
-        bot_user_id=str(early.identity["user_id"]),
-        concurrency=settings.env.max_concurrency,
-        lease=lease,
-        extra_messages=BudgetAlerts.of(settings).after(desk.cards_for),  # cards, then alerts
-        attachments=Attachments(client, http),
-    )
+    worker = _worker(early, supervisor, sender, desk, http, lease)
     surfaces = Surfaces(store, client, desk, worker, metrics, agents, settings.file.digests)
     surfaces_ref.append(surfaces)
     early.commands.update(
-        {
-            "status": StatusCommand(
-                store, agents["triage"].active_model, runner.llm.breakers, spend_budgets(settings)
-            ),
-            "approve": DecideCommand(desk, "approve"),
-            "reject": DecideCommand(desk, "reject"),
-            "digest": DigestCommand(digests),
-        }
+        status=StatusCommand(
+            store, agents["triage"].active_model, runner.llm.breakers, spend_budgets(settings)
+        ),
+        approve=DecideCommand(desk, "approve"),
+        reject=DecideCommand(desk, "reject"),
+        digest=DigestCommand(digests),
     )
     board = Switchboard(
         settings,
@@ -190,24 +177,56 @@ async def assembled(
         surfaces,
         early.telemetry,
     )
-    tasks = [
-        asyncio.create_task(sender.run()),
-        asyncio.create_task(worker.sweep()),
-        asyncio.create_task(desk.sweep()),
-    ]
-    # Only one replica schedules digests (a lease); with none configured there is nothing to run.
-    scheduling = asyncio.create_task(scheduler.run()) if settings.file.digests else None
-    try:
+    async with _tasks(board):
         await desk.reconcile()
         await early.intake.attach(worker)  # and the events recorded while this loaded
         gc.freeze()  # start-up's large heap (litellm, the router) need not be scanned each time
         yield board
+
+
+@contextlib.asynccontextmanager
+async def _tasks(board: Switchboard) -> AsyncIterator[None]:
+    """The loops of a running bot; stopped in reverse, the worker's turns first."""
+    tasks = [
+        asyncio.create_task(board.sender.run()),
+        asyncio.create_task(board.worker.sweep()),
+        asyncio.create_task(board.desk.sweep()),
+    ]
+    # Only one replica schedules digests (a lease); with none configured there is nothing to run.
+    digests = board.settings.file.digests
+    scheduling = asyncio.create_task(board.scheduler.run()) if digests else None
+    try:
+        yield
     finally:
         await _stop(scheduling)
-        await worker.stop()
-        await surfaces.stop()
+        await board.worker.stop()
+        if board.surfaces is not None:
+            await board.surfaces.stop()
         for task in tasks:
             await _stop(task)
+
+
+def _worker(
+    early: Early,
+    supervisor: Supervisor,
+    sender: Sender,
+    desk: ApprovalDesk,
+    http: aiohttp.ClientSession,
+    lease: timedelta,
+) -> Worker:
+    settings, client = early.settings, early.client
+    return Worker(
+        early.store,
+        supervisor,
+        sender,
+        client,
+        early.metrics,
+        bot_user_id=str(early.identity["user_id"]),
+        concurrency=settings.env.max_concurrency,
+        lease=lease,
+        extra_messages=BudgetAlerts.of(settings).after(desk.cards_for),  # cards, then alerts
+        attachments=Attachments(client, http),
+    )
 
 
 async def _stop(task: asyncio.Task[Any] | None) -> None:
