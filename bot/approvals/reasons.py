@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from slack_bolt.async_app import AsyncAck
@@ -27,9 +27,11 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.approvals.desk import ApprovalDesk
 from bot.slack.render import escape
 from storage.tables import Approval
+
+if TYPE_CHECKING:  # the desk loads the supervisor and litellm
+    from bot.approvals.desk import ApprovalDesk
 
 log = structlog.stdlib.get_logger(__name__)
 

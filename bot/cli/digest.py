@@ -12,21 +12,17 @@ import contextlib
 import json
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from bot.cli.support import fail, run_async, settings_of, user_errors
 from bot.config_file import parse_duration
-from bot.digests.service import Digests, compose, find_config, on_demand_end
 from bot.errors import ConfigError
-from bot.metrics import Metrics
 from bot.settings import FIXES, Settings
-from bot.slack.client import slack_client
-from bot.slack.outbox import Sender
-from storage import migrate
-from storage.columns import utcnow
-from storage.database import connected
-from storage.store import Store
+
+if TYPE_CHECKING:  # imported in the commands, after the settings are read
+    from storage.store import Store
 
 
 def _window(value: str | None) -> timedelta | None:
@@ -41,6 +37,10 @@ def _window(value: str | None) -> timedelta | None:
 
 
 async def _open_store(settings: Settings) -> Store:
+    from storage import migrate
+    from storage.database import connected
+    from storage.store import Store
+
     db = await connected(settings.env.database_url)
     if await migrate.current(db) != migrate.head():
         await db.dispose()
@@ -95,6 +95,9 @@ async def send(
 async def _dry_run(
     store: Store, settings: Settings, name: str, window: timedelta | None, path: Path | None
 ) -> None:
+    from bot.digests.service import compose, find_config, on_demand_end
+    from storage.columns import utcnow
+
     config = find_config(settings.file.digests, name)
     composed = await compose(store, config, on_demand_end(utcnow()), window=window)
     click.echo(json.dumps({"text": composed.text, "blocks": composed.blocks}, indent=2))
@@ -110,6 +113,11 @@ async def _dry_run(
 async def _send(store: Store, settings: Settings, name: str, window: timedelta | None) -> None:
     if settings.env.slack_bot_token is None:
         raise ConfigError("SLACK_BOT_TOKEN", "is not set", FIXES["SLACK_BOT_TOKEN"])
+    from bot.digests.service import Digests
+    from bot.metrics import Metrics
+    from bot.slack.client import slack_client
+    from bot.slack.outbox import Sender
+
     client = slack_client(settings)
     sender = Sender(store, client, Metrics.create())
     sending = asyncio.create_task(sender.run())

@@ -18,10 +18,6 @@ import click
 from bot import logs
 from bot.cli.support import run_async, settings_of, user_errors
 from bot.settings import describe, load_settings
-from storage import migrate
-from storage.columns import utcnow
-from storage.database import connected
-from storage.retention import purge_older_than
 
 
 class LazyGroup(click.Group):
@@ -107,6 +103,9 @@ def db() -> None:
 @run_async
 async def db_upgrade(ctx: click.Context, revision: str) -> None:
     """Apply the database migrations (safe to run again)."""
+    from storage import migrate
+    from storage.database import connected  # alembic: only for the commands that migrate
+
     database = await connected(settings_of(ctx).env.database_url)
     try:
         before = await migrate.current(database)
@@ -123,6 +122,9 @@ async def db_upgrade(ctx: click.Context, revision: str) -> None:
 @run_async
 async def db_current(ctx: click.Context) -> None:
     """Print the database's schema revision and the newest one this version knows."""
+    from storage import migrate
+    from storage.database import connected
+
     database = await connected(settings_of(ctx).env.database_url)
     try:
         revision = await migrate.current(database)
@@ -138,6 +140,10 @@ async def db_current(ctx: click.Context) -> None:
 @run_async
 async def db_purge(ctx: click.Context, days: int | None) -> None:
     """Delete conversations older than the retention period (SWITCHBOARD_RETENTION_DAYS)."""
+    from storage.columns import utcnow
+    from storage.database import connected
+    from storage.retention import purge_older_than
+
     settings = settings_of(ctx)
     database = await connected(settings.env.database_url)
     try:

@@ -1,4 +1,10 @@
-"""`switchboard route`, `switchboard eval routing` and `switchboard chat`: the brain, no Slack."""
+"""`switchboard route`, `switchboard eval routing` and `switchboard chat`: the brain, no Slack.
+
+Routing needs the classifier and the database, not the agents: litellm (seconds to import) is
+loaded only by `chat`, or when a model is configured for LLM routing. Heavier modules are
+imported inside the commands, after the settings are read, so `--help` and a configuration
+mistake answer at once.
+"""
 
 from __future__ import annotations
 
@@ -8,34 +14,16 @@ import logging
 import time
 import uuid
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import click
 
-from agents.llm import LLM
 from bot.cli.support import fail, run_async, settings_of, user_errors
 from bot.settings import Settings
-from bot.wiring import (
-    approval_rules,
-    build_agents,
-    classifier,
-    decider_for,
-    llm_settings,
-    runner_for,
-    stored_classifier,
-    supervisor_settings,
-)
-from router.classifier import ClassifierError, FastClassifier, parse_examples
-from router.decider import Decider
-from router.evaluation import evaluate as score_examples
-from router.evaluation import render_report, score
-from router.examples import Example, load_default_examples
-from router.supervisor import Supervisor
-from router.training import cache_key, cache_path, default_classifier, with_corrections
-from router.turn import Turn
-from storage import migrate
-from storage.database import Database, connected, normalize_url
-from storage.store import Store
+from router.examples import ClassifierError, Example, load_default_examples, parse_examples
+
+if TYPE_CHECKING:
+    from router.decider import Decider
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +34,11 @@ async def stored_corrections(settings: Settings) -> list[Example]:
     `switchboard route` must work in an empty folder (and create no database file there), so a
     missing SQLite file or an unreachable server just means there is nothing to learn from.
     """
+    from storage import migrate
+    from storage.database import Database
+    from storage.store import Store
+    from storage.urls import normalize_url
+
     url = normalize_url(settings.env.database_url)
     if url.get_backend_name() == "sqlite" and not await asyncio.to_thread(
         Path(url.database or "").is_file
@@ -65,8 +58,21 @@ async def stored_corrections(settings: Settings) -> list[Example]:
 
 
 async def deployed_decider(settings: Settings) -> Decider:
-    """The router as `switchboard run` would build it: the shipped examples and corrections."""
-    trained = classifier(settings, await stored_corrections(settings))
+    """The router as `switchboard run` would build it: the shipped examples and corrections.
+
+    The LLM router joins only when a model is configured for routing, as in `bot.wiring`.
+    """
+    from bot.routing import classifier
+    from router.decider import Decider, DeciderSettings
+
+    trained = await asyncio.to_thread(classifier, settings, await stored_corrections(settings))
+    router = settings.file.router
+    model = router.model or settings.env.model
+    if not model:
+        return Decider(trained, DeciderSettings(llm_threshold=router.llm_threshold), None)
+    from agents.llm import LLM
+    from bot.wiring import decider_for, llm_settings
+
     return decider_for(settings, LLM(llm_settings(settings)), trained)
 
 
@@ -134,6 +140,8 @@ async def eval_routing(
         await _eval_corrections(settings, misses)
         return
     assert jsonl is not None
+    from router.evaluation import render_report, score
+
     try:
         examples = parse_examples(jsonl.read().splitlines(), jsonl.name)
     except ClassifierError as exc:
@@ -151,6 +159,10 @@ async def eval_routing(
 
 async def _eval_corrections(settings: Settings, misses: int) -> None:
     """How the router does on the texts people corrected: learned, and before it learned them."""
+    from bot.routing import classifier
+    from router.evaluation import evaluate as score_examples
+    from router.evaluation import render_report
+
     stored = await stored_corrections(settings)
     if not stored:
         click.echo("no corrections stored yet (people make them with 'Wrong specialist?')")
@@ -178,6 +190,10 @@ def router_group() -> None:
 @run_async
 async def retrain(ctx: click.Context) -> None:
     """Train the classifier again on the shipped examples and every stored correction."""
+    from router.classifier import FastClassifier
+    from router.evaluation import evaluate as score_examples
+    from router.training import cache_key, cache_path, default_classifier, with_corrections
+
     settings = settings_of(ctx)
     stored = await stored_corrections(settings)
     examples = with_corrections(load_default_examples("train.jsonl"), stored)
@@ -218,6 +234,20 @@ class TerminalNotifier:
 @run_async
 async def chat(ctx: click.Context, thread: str | None, user: str) -> None:
     """Talk to the supervisor in this terminal; memory is kept in the database."""
+    from bot.wiring import (
+        approval_rules,
+        build_agents,
+        decider_for,
+        runner_for,
+        stored_classifier,
+        supervisor_settings,
+    )
+    from router.supervisor import Supervisor
+    from router.turn import Turn
+    from storage import migrate
+    from storage.database import connected
+    from storage.store import Store
+
     settings = settings_of(ctx)
     logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))  # a conversation
     db = await connected(settings.env.database_url)

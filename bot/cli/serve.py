@@ -1,23 +1,33 @@
-"""`switchboard run` (Slack, over HTTP or Socket Mode) and `switchboard local` (this machine)."""
+"""`switchboard run` (Slack, over HTTP or Socket Mode) and `switchboard local` (this machine).
+
+The bot's modules (Bolt, the agents, litellm) are imported inside the commands, after the
+settings are read: `--help` and a configuration mistake answer at once.
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import click
 from pydantic import SecretStr
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-import localslack
 from bot.cli.support import run_async, settings_of, until_stopped, user_errors
 from bot.config_file import ApproverRule
-from bot.runtime import Switchboard, running, serve_http
 from bot.settings import Settings
 from bot.slack.manifest import manifest
 
+if TYPE_CHECKING:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-def socket_handler(board: Switchboard, app_token: str) -> AsyncSocketModeHandler:
+    import localslack
+    from bot.runtime import Early, Switchboard
+
+
+def socket_handler(board: Early | Switchboard, app_token: str) -> AsyncSocketModeHandler:
     """The Socket Mode connection; `/readyz` reports whether it is up."""
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
     handler = AsyncSocketModeHandler(board.app, app_token)
     board.readiness.socket_connected = handler.client.is_connected
     return handler
@@ -37,9 +47,12 @@ def socket_handler(board: Switchboard, app_token: str) -> AsyncSocketModeHandler
 @run_async
 async def run(ctx: click.Context, port: int | None, host: str) -> None:
     """Connect to Slack: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on /slack/events."""
+    from bot.runtime import serve_http, started
+
     settings = settings_of(ctx)
     socket = settings.env.slack_app_token is not None
-    async with running(settings, socket_mode=socket) as board:
+    # Events are taken in at once; the agents and the router load meanwhile (`/readyz` says when).
+    async with started(settings, socket_mode=socket) as board:
         if socket:
             token = settings.env.slack_app_token
             assert token is not None
@@ -47,15 +60,24 @@ async def run(ctx: click.Context, port: int | None, host: str) -> None:
             await handler.connect_async()  # type: ignore[no-untyped-call]
             click.echo("Switchboard is connected to Slack over Socket Mode.")
             pages = await serve_http(board, host, port, events=False) if port else None
-            await until_stopped()
+            await _until_stopped_or_failed(board)
             await handler.close_async()  # type: ignore[no-untyped-call]
             if pages is not None:
                 await pages[0].cleanup()
             return
         runner, bound = await serve_http(board, host, port or settings.env.port)
         click.echo(f"Switchboard is listening on http://{host}:{bound}/slack/events")
-        await until_stopped()
-        await runner.cleanup()
+        try:
+            await _until_stopped_or_failed(board)
+        finally:
+            await runner.cleanup()
+
+
+async def _until_stopped_or_failed(board: Early) -> None:
+    """Until Ctrl-C or SIGTERM; a bot that cannot load (a setting only the agents check)
+    raises its error here, which the CLI prints in one line."""
+    await board.board()
+    await until_stopped()
 
 
 def _demo_approvers(settings: Settings, workspace: localslack.LocalSlack) -> Settings:
@@ -87,6 +109,9 @@ def _demo_approvers(settings: Settings, workspace: localslack.LocalSlack) -> Set
 @run_async
 async def local(ctx: click.Context, port: int, host: str, socket_mode: bool) -> None:
     """Start a Slack-compatible workspace on this machine and the bot connected to it."""
+    import localslack
+    from bot.runtime import serve_http, started
+
     # What the workspace delivers and shows comes from the app's manifest, as on Slack.
     config = localslack.config_from_manifest(
         manifest(), localslack.LocalSlackConfig(delivery="socket" if socket_mode else "http")
@@ -104,7 +129,7 @@ async def local(ctx: click.Context, port: int, host: str, socket_mode: bool) -> 
         slack_app_token=SecretStr(workspace.app_token) if socket_mode else None,
     )
     try:
-        async with running(settings, upgrade_database=True, socket_mode=socket_mode) as board:
+        async with started(settings, upgrade_database=True, socket_mode=socket_mode) as board:
             if socket_mode:
                 handler = socket_handler(board, workspace.app_token)
                 await handler.connect_async()  # type: ignore[no-untyped-call]
@@ -116,7 +141,7 @@ async def local(ctx: click.Context, port: int, host: str, socket_mode: bool) -> 
                 f"Events over {'Socket Mode' if socket_mode else 'HTTP'}; "
                 f"database {board.store.db.url.render_as_string(hide_password=True)}. Ctrl-C stops."
             )
-            await until_stopped()
+            await _until_stopped_or_failed(board)
             if socket_mode:
                 await handler.close_async()  # type: ignore[no-untyped-call]
             else:

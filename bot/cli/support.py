@@ -9,7 +9,6 @@ from functools import wraps
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import click
-from sqlalchemy.exc import OperationalError
 
 from bot.errors import SwitchboardError
 from bot.settings import Settings
@@ -35,12 +34,17 @@ def user_errors(func: Callable[P, R]) -> Callable[P, R]:
             fail(str(exc))
         except StorageError as exc:
             fail(f"DATABASE_URL: {exc}")
-        except OperationalError as exc:
-            fail(f"DATABASE_URL: cannot use the database ({exc.orig}). Check it is reachable")
         except OSError as exc:
             if "connect" not in str(exc).lower():
                 raise
             fail(f"DATABASE_URL: cannot connect ({exc}). Check the host, port and credentials")
+        except Exception as exc:
+            # SQLAlchemy is loaded by whatever raised this; importing it up front costs --help.
+            from sqlalchemy.exc import OperationalError
+
+            if not isinstance(exc, OperationalError):
+                raise
+            fail(f"DATABASE_URL: cannot use the database ({exc.orig}). Check it is reachable")
 
     return wrapper
 

@@ -2,7 +2,8 @@
 
 Every figure is shown with its change against the previous window of the same length, so a
 reader sees at a glance what moved. The chart is drawn with matplotlib's Agg canvas directly
-(no pyplot, so no global figure state and no GUI backend), on a worker thread.
+(no pyplot, so no global figure state and no GUI backend), on a worker thread. matplotlib is
+imported only when a chart is drawn: a deployment without digests never loads it.
 """
 
 from __future__ import annotations
@@ -14,9 +15,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 from slack_sdk.models.blocks import (
     Block,
     ContextBlock,
@@ -301,6 +299,10 @@ def alt_text(daily: DailyRoutes, zone: ZoneInfo) -> str:
 
 def chart_png(daily: DailyRoutes, zone: ZoneInfo, title: str) -> bytes:
     """A stacked bar chart of conversations per route per day, as PNG bytes."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     figure = Figure(figsize=(8, 4), dpi=100)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()

@@ -62,9 +62,16 @@ def create_app(
     intake: Intake,
     commands: dict[str, CommandHandler],
     identity: dict[str, Any],
-    actions: dict[str | re.Pattern[str], Callable[..., Awaitable[None]]] | None = None,
+    actions: dict[str | re.Pattern[str], Callable[..., Awaitable[Any]]] | None = None,
     surfaces: Callable[[AsyncApp], None] | None = None,
+    ready: Callable[[], Awaitable[None]] | None = None,
 ) -> AsyncApp:
+    """The app, with every listener in its final order from the first second.
+
+    `commands` may be filled in later: a command waits for `ready` (the loaded bot) after its
+    ack, so one sent while the bot starts is answered a few seconds late, not lost.
+    """
+
     async def authorize(
         enterprise_id: str | None, team_id: str | None, user_id: str | None
     ) -> AuthorizeResult:
@@ -111,6 +118,8 @@ def create_app(
         await ack()
         words = str(command.get("text") or "").split()
         name = words[0].lower() if words else "help"
+        if name != "help" and ready is not None:
+            await ready()
         handler = commands.get(name)
         if handler is None:
             # The response URL is not the Web API client: what echoes the user is escaped here.

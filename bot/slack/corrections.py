@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from slack_sdk.models.blocks import (
@@ -31,9 +31,11 @@ from bot.approvals.approvers import GroupMembers, describe
 from bot.slack.outbox import Sender
 from bot.slack.render import BLOCK_LIMIT, reply_messages
 from bot.slack.turns import DM_THREAD
-from router.supervisor import Supervisor
 from storage.outbox import Outgoing
 from storage.store import Store
+
+if TYPE_CHECKING:  # the supervisor loads the agents and litellm: not needed to read an action id
+    from router.supervisor import Supervisor
 
 log = structlog.stdlib.get_logger(__name__)
 

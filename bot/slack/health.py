@@ -43,13 +43,15 @@ class Readiness:
         self.slack_every = slack_every
         self.clock = clock
         self.socket_connected: Callable[[], Awaitable[bool]] | None = None  # Socket Mode only
+        # Events are taken in from the start; turns run once the agents and router have loaded.
+        self.turns = "starting: loading the agents and the router"
         self.probe = f"ready:{socket.gethostname()}-{os.getpid()}-{id(self):x}"
         self._slack: tuple[float, str] | None = None
         self._probe: asyncio.Task[bool] | None = None
 
     async def __call__(self) -> dict[str, str]:
         database, slack = await asyncio.gather(self._database(), self._slack_state())
-        return {"database": database, "slack": slack}
+        return {"database": database, "slack": slack, "turns": self.turns}
 
     async def _database(self) -> str:
         """A write that commits: only that shows a full disk or a read-only database.

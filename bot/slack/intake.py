@@ -4,12 +4,16 @@ Bolt acknowledges an HTTP event as soon as a listener is found, before the liste
 done, so anything not yet written down when the process dies is lost. This middleware runs
 first: it records the event in the inbox (the database refuses duplicates: a Slack retry, or the
 `message` twin of an `app_mention`) and queues it for the worker, then lets Bolt ack.
+
+It runs from the first second of a start-up, before the worker exists (the agents and litellm
+take seconds to load): an event recorded then waits in the inbox, and the worker's recovery
+queues it the moment the worker is attached.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from slack_bolt.response import BoltResponse
@@ -18,17 +22,24 @@ from agents.tracing import annotate
 from bot.metrics import Metrics
 from bot.slack import tracing
 from bot.slack.turns import DM_THREAD, classify, is_dm, memory_thread
-from bot.slack.worker import Worker
 from storage.store import Store
+
+if TYPE_CHECKING:
+    from bot.slack.worker import Worker
 
 log = structlog.stdlib.get_logger(__name__)
 
 
 class Intake:
-    def __init__(self, store: Store, worker: Worker, metrics: Metrics) -> None:
+    def __init__(self, store: Store, metrics: Metrics, worker: Worker | None = None) -> None:
         self.store = store
-        self.worker = worker
         self.metrics = metrics
+        self.worker = worker  # None while the bot starts: the row waits for recovery
+
+    async def attach(self, worker: Worker) -> None:
+        """From now on recorded events go straight to the worker; queue what waited."""
+        self.worker = worker
+        await worker.recover()
 
     async def __call__(
         self,
@@ -84,7 +95,8 @@ class Intake:
             log.info("intake.duplicate", event_id=body.get("event_id"), why=why)
             return
         log.info("intake.recorded", event_id=body.get("event_id"), inbox_id=row_id)
-        self.worker.submit(row_id, f"{event['channel']}:{thread}")
+        if self.worker is not None:
+            self.worker.submit(row_id, f"{event['channel']}:{thread}")
 
     async def _seen(self, event_id: str) -> bool:
         return await self.store.inbox.by_event_id(event_id) is not None

@@ -11,7 +11,7 @@ turn: the worker, the router, the thread's memory and the outbox.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from slack_bolt.async_app import AsyncAck, AsyncRespond
@@ -19,8 +19,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.metrics import Metrics
-from bot.slack.worker import Worker
 from storage.store import Store
+
+if TYPE_CHECKING:  # the worker loads the supervisor and litellm
+    from bot.slack.worker import Worker
 
 log = structlog.stdlib.get_logger(__name__)
 
