@@ -10,13 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import structlog
-from slack_bolt.async_app import AsyncAck
 
 from bot.approvals.approvers import GroupMembers
 from bot.approvals.desk import ApprovalDesk
@@ -41,49 +40,11 @@ from bot.wiring import (
     supervisor_settings,
 )
 from router.supervisor import Supervisor
-from storage.tables import OutboxMessage
 
 if TYPE_CHECKING:
     from bot.runtime import Early, Switchboard
 
 log = structlog.stdlib.get_logger(__name__)
-
-
-def on_correction(desk: CorrectionDesk) -> Callable[..., Awaitable[None]]:
-    """A Bolt action listener for "Wrong specialist?" and the choice that follows it."""
-    from bot.slack.corrections import PICK
-
-    async def listener(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ack()
-        user = str(body["user"]["id"])
-        click = str(action.get("action_ts") or body.get("trigger_id") or "")
-        message_id = int(str(action.get("value") or "0"))
-        picked = PICK.match(str(action.get("action_id") or ""))
-        if picked is None:
-            await desk.opened(message_id, user, click)
-        else:
-            await desk.picked(message_id, picked.group(1), user, click)
-
-    return listener
-
-
-def on_click(desk: ApprovalDesk, decision: str) -> Callable[..., Awaitable[None]]:
-    """A Bolt action listener: ack at once, then decide (the card is updated through the outbox)."""
-
-    async def listener(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ack()
-        user = str(body["user"]["id"])
-        click = str(action.get("action_ts") or body.get("trigger_id") or "")
-        container = body.get("container") or {}
-        card = None
-        if container.get("channel_id") and container.get("message_ts"):
-            card = (str(container["channel_id"]), str(container["message_ts"]))
-        if decision == "approve":
-            await desk.approve(str(action.get("value")), user, click, card)
-        else:
-            await desk.reject(str(action.get("value")), user, None, click, card)
-
-    return listener
 
 
 async def _supervisor(early: Early) -> tuple[Supervisor, dict[str, Any], Any]:
@@ -119,29 +80,17 @@ async def assembled(
 
     settings, store, client, metrics = early.settings, early.store, early.client, early.metrics
     supervisor, agents, runner = await _supervisor(early)
-    desk_ref: list[ApprovalDesk] = []
-    surfaces_ref: list[Surfaces] = []
-
-    async def card_posted(row: OutboxMessage, ts: str) -> None:
-        parts = row.dedupe_key.split(":")
-        if parts[0] == "card" and parts[-1] == "post":
-            await desk_ref[0].card_posted(parts[1], row.channel, ts)
-        if surfaces_ref:
-            await surfaces_ref[0].posted(row, ts)  # Home tabs, assistant thread titles
-
     sender = Sender(
         store,
         slack_client(settings, http, posting=True),
         metrics,
         pace=post_interval,
-        on_posted=card_posted,
         lease=post_lease,
         max_backoff=max_post_backoff,
     )
     approvals = settings.file.approvals
     groups = GroupMembers(client, approvals.group_cache.total_seconds())
     desk = ApprovalDesk(store, supervisor, sender, groups, channel=approvals.channel, client=client)
-    desk_ref.append(desk)
     corrections = CorrectionDesk(store, supervisor, sender, groups, correctors(settings))
     digests = Digests(store, client, sender, settings.file.digests)
     scheduler = DigestScheduler(
@@ -149,7 +98,7 @@ async def assembled(
     )
     worker = _worker(early, supervisor, sender, desk, http, lease)
     surfaces = Surfaces(store, client, desk, worker, metrics, agents, settings.file.digests)
-    surfaces_ref.append(surfaces)
+    sender.watch(surfaces.posted)  # Home tabs, assistant thread titles
     early.commands.update(
         status=StatusCommand(
             store, agents["triage"].active_model, runner.llm.breakers, spend_budgets(settings)

@@ -119,13 +119,13 @@ async def serve_http(
 
 
 def _approve(board: Switchboard) -> Listener:
-    from bot.assembly import on_click  # loaded by then
+    from bot.approvals.clicks import on_click
 
     return on_click(board.desk, "approve")
 
 
 def _correct(board: Switchboard) -> Listener:
-    from bot.assembly import on_correction
+    from bot.slack.corrections import on_correction
 
     return on_correction(board.corrections)
 

@@ -30,7 +30,7 @@ from storage.approvals import Outcome
 from storage.columns import utcnow
 from storage.outbox import Outgoing
 from storage.store import Store
-from storage.tables import Approval
+from storage.tables import Approval, OutboxMessage
 
 log = structlog.stdlib.get_logger(__name__)
 RECENT = timedelta(days=2)  # how far back start-up looks for decisions left half-announced
@@ -53,6 +53,7 @@ class ApprovalDesk:
         self.sender = sender
         self.groups = groups
         self.channel = channel
+        sender.watch(self.on_posted)
 
     # -- cards -----------------------------------------------------------------------------
 
@@ -80,6 +81,13 @@ class ApprovalDesk:
                 )
             )
         return cards
+
+    async def on_posted(self, row: OutboxMessage, ts: str) -> None:
+        """A message Slack took: when it is one of our cards, record where it is."""
+        kind, _, rest = row.dedupe_key.partition(":")
+        approval_id, _, what = rest.rpartition(":")
+        if kind == "card" and what == "post" and approval_id:
+            await self.card_posted(approval_id, row.channel, ts)
 
     async def card_posted(self, approval_id: str, channel: str, ts: str) -> None:
         await self.store.approvals.set_card(approval_id, channel, ts)

@@ -14,10 +14,11 @@ database, never from the click.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import structlog
+from slack_bolt.async_app import AsyncAck
 from slack_sdk.models.blocks import (
     ActionsBlock,
     ButtonElement,
@@ -205,3 +206,20 @@ class CorrectionDesk:
 
 def _thread(thread_ts: str) -> str | None:
     return None if thread_ts == DM_THREAD else thread_ts
+
+
+def on_correction(desk: CorrectionDesk) -> Callable[..., Awaitable[None]]:
+    """A Bolt action listener for "Wrong specialist?" and the choice that follows it."""
+
+    async def listener(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        user = str(body["user"]["id"])
+        click = str(action.get("action_ts") or body.get("trigger_id") or "")
+        message_id = int(str(action.get("value") or "0"))
+        picked = PICK.match(str(action.get("action_id") or ""))
+        if picked is None:
+            await desk.opened(message_id, user, click)
+        else:
+            await desk.picked(message_id, picked.group(1), user, click)
+
+    return listener

@@ -50,6 +50,9 @@ HISTORY_PAGES = 5
 STREAM_SKEW = 60.0  # seconds: a stream's ts may precede its row's creation on our clock by this
 
 
+Posted = Callable[[OutboxMessage, str], Awaitable[None]]
+
+
 class Sender:
     def __init__(
         self,
@@ -59,7 +62,6 @@ class Sender:
         *,
         pace: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
-        on_posted: Callable[[OutboxMessage, str], Awaitable[None]] | None = None,
         lease: timedelta = LEASE,
         max_backoff: float = 8.0,
     ) -> None:
@@ -68,7 +70,7 @@ class Sender:
         self.metrics = metrics
         self.pace = pace
         self.clock = clock
-        self.on_posted = on_posted
+        self._watchers: list[Posted] = []
         self.lease = lease
         self.max_backoff = max_backoff
         self.owner = f"sender-{os.getpid()}-{id(self):x}"
@@ -173,12 +175,18 @@ class Sender:
         )
         return delay
 
+    def watch(self, watcher: Posted) -> None:
+        """Be told of each message Slack took, with its ts: the desk records where its cards
+        are, the surfaces refresh what shows them. Each watcher reads the rows it made."""
+        self._watchers.append(watcher)
+
     async def _done(self, row: OutboxMessage, ts: str | None, result: str) -> None:
         assert row.id is not None
         await self.store.outbox.mark_posted(row.id, ts)
         self.metrics.posts.labels(result).inc()
-        if self.on_posted is not None and ts:
-            await self.on_posted(row, ts)
+        if ts:
+            for watcher in self._watchers:
+                await watcher(row, ts)
         self._posted.setdefault(row.id, asyncio.Event()).set()
 
     async def _pace(self, channel: str) -> None:
