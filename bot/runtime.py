@@ -27,7 +27,6 @@ from agents.tracing import traceparent
 from bot.approvals.cards import APPROVE
 from bot.errors import ConfigError
 from bot.metrics import Metrics
-from bot.pending import Listener, Pending, deferred
 from bot.settings import FIXES, Settings
 from bot.slack.app import CommandHandler, create_app
 from bot.slack.client import slack_client
@@ -36,6 +35,7 @@ from bot.slack.failures import describe_failure
 from bot.slack.health import OK, Readiness
 from bot.slack.http import web_app
 from bot.slack.intake import Intake
+from bot.slack.pending import Listener, Pending, deferred
 from bot.surfaces.hub import Surfaces, register
 from bot.telemetry import Telemetry
 from bot.telemetry import start as start_telemetry

@@ -23,7 +23,7 @@ from bot.approvals.cards import REJECT
 from bot.approvals.reasons import REASON_VIEW
 from bot.config_file import DigestConfig
 from bot.metrics import Metrics
-from bot.pending import Pending, deferred
+from bot.slack.pending import Pending, deferred
 from bot.surfaces.home_view import HOME_APPROVE
 from bot.surfaces.shortcuts import ASK_SWITCHBOARD
 from storage.store import Store
