@@ -21,7 +21,7 @@ typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
 unit: $(VENV)/.installed-dev
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 # The environment: pip installs uv into a new venv, then uv installs exactly what uv.lock
 # pins (after changing dependencies in pyproject.toml: `.venv/bin/uv lock`), compiled to bytecode
