@@ -21,11 +21,12 @@ typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
 unit: $(VENV)/.installed-dev
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 # The environment: pip installs uv into a new venv, then uv installs exactly what uv.lock
-# pins (after changing dependencies in pyproject.toml: `.venv/bin/uv lock`). One line per step.
-UV := UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv
+# pins (after changing dependencies in pyproject.toml: `.venv/bin/uv lock`), compiled to bytecode
+# once (every process would otherwise compile every module it imports). One line per step.
+UV := UV_COMPILE_BYTECODE=1 UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv
 
 $(BIN)/uv:
 	@echo "==> creating $(VENV) and installing uv"

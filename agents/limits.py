@@ -24,7 +24,7 @@ def to_units(major: Decimal, *, up: bool) -> int:
 
 
 @dataclass(frozen=True)
-class Hold:
+class SpendHold:
     """One call's amount, counted against each of its scopes under the call's key."""
 
     key: str
@@ -33,7 +33,9 @@ class Hold:
 
 
 class SpendLimits(Protocol):
-    async def reserve(self, holds: Sequence[Hold], *, limit_units: int, window: timedelta) -> bool:
+    async def reserve(
+        self, holds: Sequence[SpendHold], *, limit_units: int, window: timedelta
+    ) -> bool:
         """True when every scope stays within the limit over the window and the holds are kept."""
         ...
 
@@ -53,7 +55,9 @@ class MemoryLimits:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now().astimezone())
     _held: dict[tuple[str, str], tuple[int, datetime]] = field(default_factory=dict)
 
-    async def reserve(self, holds: Sequence[Hold], *, limit_units: int, window: timedelta) -> bool:
+    async def reserve(
+        self, holds: Sequence[SpendHold], *, limit_units: int, window: timedelta
+    ) -> bool:
         now = self.clock()
         since = now - window
         keys = {h.key for h in holds}

@@ -36,6 +36,7 @@ from agents.observe import model_call
 from agents.pricing import Price
 from agents.provider_errors import ProviderFailure, classify, fix_for
 from agents.spend_budget import reached as over_spend_budget
+from agents.usage import Usage as Usage  # its home before agents.usage; callers import it here
 
 log = structlog.stdlib.get_logger(__name__)
 litellm.suppress_debug_info = True  # no "Give Feedback" banners on stdout
@@ -55,20 +56,6 @@ class Listener(Protocol):
 
 class _GaveUp(Exception):  # noqa: N818  (internal: this model will not answer this turn)
     """This model failed (or has no time left) in this turn; the next candidate is asked."""
-
-
-@dataclass(frozen=True)
-class Usage:
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost_usd: float = 0.0
-
-    def __add__(self, other: Usage) -> Usage:
-        return Usage(
-            self.prompt_tokens + other.prompt_tokens,
-            self.completion_tokens + other.completion_tokens,
-            self.cost_usd + other.cost_usd,
-        )
 
 
 @dataclass(frozen=True)

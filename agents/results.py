@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from agents.connectors.billing import format_money
-from agents.llm import Usage
+from agents.usage import Usage
 
 CallStatus = Literal["ok", "error", "invalid", "approval_requested", "unknown_tool"]
 

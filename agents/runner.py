@@ -30,7 +30,7 @@ from pydantic import BaseModel, Field, ValidationError
 from agents import doing
 from agents.agent import Agent
 from agents.errors import ToolError
-from agents.limits import Hold, MemoryLimits, SpendLimits, scopes, to_units
+from agents.limits import MemoryLimits, SpendHold, SpendLimits, scopes, to_units
 from agents.llm import LLM, Completion, ToolCall, Usage
 from agents.reply_stream import VettedStream
 from agents.results import (
@@ -338,7 +338,7 @@ class Runner:
             return False
         turn = run.turn
         holds = [
-            Hold(
+            SpendHold(
                 c.key,
                 scopes(c.exposure, turn=turn.event_id, team=turn.team_id, requester=turn.user_id),
                 to_units(c.exposure.major, up=True),

@@ -30,7 +30,7 @@ from sqlalchemy import func, insert, select
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.config_file import DigestConfig
-from bot.digests import compose
+from bot.digests.service import compose
 from storage.database import Database
 from storage.migrate import upgrade
 from storage.store import Store

@@ -6,7 +6,7 @@ import uuid
 
 from agents.breaker import Breakers
 from agents.spend_budget import SpendBudgets, day_start, usd
-from bot.approvals import ApprovalDesk
+from bot.approvals.desk import ApprovalDesk
 from storage.store import Store
 
 

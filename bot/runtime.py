@@ -1,65 +1,56 @@
-"""One lifespan for the whole bot: database, Slack client, agents, worker, sender, Bolt app.
+"""One lifespan for the whole bot, in two halves: taking in events, then running turns.
 
-`running()` starts everything in order and stops it in reverse; the CLI enters it once, and a
-test enters and exits it the same way. Serving (HTTP, Socket Mode) is layered on top.
+`started()` connects the database and Slack, builds the Bolt app with every listener and the
+intake, and returns within a second or two, so `/slack/events` can verify, record and
+acknowledge at once; meanwhile the agents, litellm and the router load in the background
+(`bot.assembly`), and `/readyz` answers 503 until turns can run. `running()` is the same start
+waited through to the end; the CLI and tests enter one or the other and leave in reverse.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+import importlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import structlog
 from aiohttp import web
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from agents.tracing import traceparent
-from bot.app import create_app
-from bot.approvals import ApprovalDesk
-from bot.approvers import GroupMembers
-from bot.attachments import Attachments
-from bot.budget_alerts import BudgetAlerts
-from bot.cards import APPROVE
-from bot.client import slack_client
-from bot.commands import DecideCommand, StatusCommand
-from bot.corrections import OPEN, PICK, CorrectionDesk
-from bot.digests import DigestCommand, Digests
+from bot.approvals.cards import APPROVE
 from bot.errors import ConfigError
-from bot.health import Readiness
-from bot.http import web_app
-from bot.intake import Intake
 from bot.metrics import Metrics
-from bot.scheduler import DigestScheduler
-from bot.sender import Sender
 from bot.settings import FIXES, Settings
-from bot.slack_errors import describe_failure
-from bot.surfaces import Surfaces
+from bot.slack.app import CommandHandler, create_app
+from bot.slack.client import slack_client
+from bot.slack.corrections import OPEN, PICK
+from bot.slack.failures import describe_failure
+from bot.slack.health import OK, Readiness
+from bot.slack.http import web_app
+from bot.slack.intake import Intake
+from bot.slack.pending import Listener, Pending, deferred
+from bot.surfaces.hub import Surfaces, register
 from bot.telemetry import Telemetry
 from bot.telemetry import start as start_telemetry
-from bot.wiring import (
-    SlackNotifier,
-    approval_rules,
-    build_agents,
-    correctors,
-    decider_for,
-    runner_for,
-    spend_budgets,
-    stored_classifier,
-    supervisor_settings,
-)
-from bot.worker import Worker
-from router.supervisor import Supervisor
 from storage import migrate
 from storage.database import connected
 from storage.store import Store
-from storage.tables import OutboxMessage
+
+if TYPE_CHECKING:  # loaded in the background: see bot.assembly
+    from bot.approvals.desk import ApprovalDesk
+    from bot.digests.scheduler import DigestScheduler
+    from bot.digests.service import Digests
+    from bot.slack.corrections import CorrectionDesk
+    from bot.slack.outbox import Sender
+    from bot.slack.worker import Worker
+    from router.supervisor import Supervisor
 
 log = structlog.stdlib.get_logger(__name__)
 
@@ -81,12 +72,33 @@ class Switchboard:
     digests: Digests
     scheduler: DigestScheduler
     readiness: Readiness
-    surfaces: Surfaces | None = None  # Home, assistant, shortcut, reasons (bot/surfaces.py)
+    surfaces: Surfaces | None = None  # Home, assistant, shortcut, reasons (bot/surfaces/hub.py)
     telemetry: Telemetry | None = None  # traces, when OTEL_* asks for them
 
 
+@dataclass(kw_only=True)
+class Early:
+    """What takes in events from the first second; `board()` waits for the rest."""
+
+    settings: Settings
+    store: Store
+    client: AsyncWebClient
+    metrics: Metrics
+    identity: dict[str, Any]
+    intake: Intake
+    app: AsyncApp
+    readiness: Readiness
+    telemetry: Telemetry
+    loaded: Pending[Switchboard]
+    commands: dict[str, CommandHandler] = field(default_factory=dict)  # filled once loaded
+
+    async def board(self) -> Switchboard:
+        """The whole bot, once loaded; raises what kept it from loading (a `ConfigError`...)."""
+        return await self.loaded.get()
+
+
 async def serve_http(
-    board: Switchboard, host: str, port: int, *, events: bool = True
+    board: Switchboard | Early, host: str, port: int, *, events: bool = True
 ) -> tuple[web.AppRunner, int]:
     """Serve /slack/events (unless `events` is off: Socket Mode), /healthz, /readyz and
     /metrics; port 0 picks a free port, which is returned."""
@@ -106,44 +118,48 @@ async def serve_http(
     return runner, int(bound)
 
 
-def on_correction(desk: CorrectionDesk) -> Callable[..., Awaitable[None]]:
-    """A Bolt action listener for "Wrong specialist?" and the choice that follows it."""
+def _approve(board: Switchboard) -> Listener:
+    from bot.approvals.clicks import on_click
 
-    async def listener(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ack()
-        user = str(body["user"]["id"])
-        click = str(action.get("action_ts") or body.get("trigger_id") or "")
-        message_id = int(str(action.get("value") or "0"))
-        picked = PICK.match(str(action.get("action_id") or ""))
-        if picked is None:
-            await desk.opened(message_id, user, click)
-        else:
-            await desk.picked(message_id, picked.group(1), user, click)
-
-    return listener
+    return on_click(board.desk, "approve")
 
 
-def on_click(desk: ApprovalDesk, decision: str) -> Callable[..., Awaitable[None]]:
-    """A Bolt action listener: ack at once, then decide (the card is updated through the outbox)."""
+def _correct(board: Switchboard) -> Listener:
+    from bot.slack.corrections import on_correction
 
-    async def listener(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ack()
-        user = str(body["user"]["id"])
-        click = str(action.get("action_ts") or body.get("trigger_id") or "")
-        container = body.get("container") or {}
-        card = None
-        if container.get("channel_id") and container.get("message_ts"):
-            card = (str(container["channel_id"]), str(container["message_ts"]))
-        if decision == "approve":
-            await desk.approve(str(action.get("value")), user, click, card)
-        else:
-            await desk.reject(str(action.get("value")), user, None, click, card)
+    return on_correction(board.corrections)
 
-    return listener
+
+def _early_app(
+    settings: Settings,
+    client: AsyncWebClient,
+    identity: dict[str, Any],
+    intake: Intake,
+    surfaces: Pending[Surfaces],
+) -> tuple[AsyncApp, Pending[Switchboard], dict[str, CommandHandler]]:
+    """The Bolt app: conversation goes through the intake now, the rest waits for the bot."""
+    loaded: Pending[Switchboard] = Pending()
+    commands: dict[str, CommandHandler] = {}
+    secret = settings.env.slack_signing_secret
+    app = create_app(
+        client=client,
+        signing_secret=secret.get_secret_value() if secret else None,
+        intake=intake,
+        identity=identity,
+        commands=commands,
+        actions={
+            APPROVE: deferred(loaded, _approve),
+            OPEN: deferred(loaded, _correct),
+            PICK: deferred(loaded, _correct),
+        },
+        surfaces=lambda bolt: register(bolt, surfaces),  # Reject is there: it asks for a reason
+        ready=loaded.wait,
+    )
+    return app, loaded, commands
 
 
 @contextlib.asynccontextmanager
-async def running(
+async def started(
     settings: Settings,
     *,
     upgrade_database: bool = False,
@@ -152,17 +168,12 @@ async def running(
     post_interval: float = 1.0,
     post_lease: timedelta = timedelta(seconds=60),
     max_post_backoff: float = 8.0,
-) -> AsyncIterator[Switchboard]:
+) -> AsyncIterator[Early]:
+    """Take in events now; load the bot in the background (`Early.board()` waits for it)."""
     settings.require("SLACK_BOT_TOKEN", *(() if socket_mode else ("SLACK_SIGNING_SECRET",)))
-    db = await connected(settings.env.database_url)
-    if upgrade_database:
-        await migrate.upgrade(db)
-    elif await migrate.current(db) != migrate.head():
-        await db.dispose()
-        raise ConfigError(
-            "DATABASE_URL", "the database schema is not up to date", "Run `switchboard db upgrade`"
-        )
-    store = Store.over(db, trace_context=traceparent)  # rows carry the span that wrote them
+    if settings.file.billing.connector == "stripe":  # checked here: the agents load later
+        settings.require("STRIPE_API_KEY")
+    store = await _store(settings, upgrade_database)
     http = aiohttp.ClientSession()
     client = slack_client(settings, http)
     try:
@@ -172,130 +183,97 @@ async def running(
         await http.close()
         raise _slack_refused(exc) from None
     metrics = Metrics.create()
-    runner = runner_for(settings, store)
-    agents = build_agents(settings, store, SlackNotifier(client))
-    trained = await stored_classifier(settings, store)  # the examples and the corrections
-    supervisor = Supervisor(
-        store,
-        agents,
-        runner,
-        decider_for(settings, runner.llm, trained),
-        approval_rules(settings),
-        supervisor_settings(settings),
-        on_model_calls=metrics.count_model_calls,
-    )
-    desk_ref: list[ApprovalDesk] = []
-
-    surfaces_ref: list[Surfaces] = []
-
-    async def card_posted(row: OutboxMessage, ts: str) -> None:
-        parts = row.dedupe_key.split(":")
-        if parts[0] == "card" and parts[-1] == "post":
-            await desk_ref[0].card_posted(parts[1], row.channel, ts)
-        if surfaces_ref:
-            await surfaces_ref[0].posted(row, ts)  # Home tabs, assistant thread titles
-
-    sender = Sender(
-        store,
-        slack_client(settings, http, posting=True),
-        metrics,
-        pace=post_interval,
-        on_posted=card_posted,
-        lease=post_lease,
-        max_backoff=max_post_backoff,
-    )
-    approvals = settings.file.approvals
-    groups = GroupMembers(client, approvals.group_cache.total_seconds())
-    desk = ApprovalDesk(store, supervisor, sender, groups, channel=approvals.channel, client=client)
-    desk_ref.append(desk)
-    corrections = CorrectionDesk(store, supervisor, sender, groups, correctors(settings))
-    correct = on_correction(corrections)
-    digests = Digests(store, client, sender, settings.file.digests)
-    scheduler = DigestScheduler(
-        store, digests.run_scheduled, settings.file.digests, retry=digests.retry
-    )
-    worker = Worker(
-        store,
-        supervisor,
-        sender,
-        client,
-        metrics,
-        bot_user_id=str(identity["user_id"]),
-        concurrency=settings.env.max_concurrency,
-        lease=lease,
-        extra_messages=BudgetAlerts.of(settings).after(desk.cards_for),  # cards, then alerts
-        attachments=Attachments(client, http),
-    )
-    surfaces = Surfaces(store, client, desk, worker, metrics, agents, settings.file.digests)
-    surfaces_ref.append(surfaces)
-    secret = settings.env.slack_signing_secret
-    app = create_app(
-        client=client,
-        signing_secret=secret.get_secret_value() if secret else None,
-        intake=Intake(store, worker, metrics),
-        identity=dict(identity.data) if isinstance(identity.data, dict) else {},
-        commands={
-            "status": StatusCommand(
-                store, agents["triage"].active_model, runner.llm.breakers, spend_budgets(settings)
-            ),
-            "approve": DecideCommand(desk, "approve"),
-            "reject": DecideCommand(desk, "reject"),
-            "digest": DigestCommand(digests),
-        },
-        actions={
-            APPROVE: on_click(desk, "approve"),
-            OPEN: correct,
-            PICK: correct,
-        },
-        surfaces=surfaces.register,  # Reject is there: it asks for a reason first
-    )
-    board = Switchboard(
+    intake = Intake(store, metrics)
+    who = dict(identity.data) if isinstance(identity.data, dict) else {}
+    surfaces: Pending[Surfaces] = Pending()
+    app, loaded, commands = _early_app(settings, client, who, intake, surfaces)
+    readiness = Readiness(store, client)
+    traces = start_telemetry(settings.env)
+    early = Early(
         settings=settings,
         store=store,
         client=client,
         metrics=metrics,
-        supervisor=supervisor,
-        desk=desk,
-        corrections=corrections,
-        sender=sender,
-        worker=worker,
+        identity=who,
+        intake=intake,
         app=app,
-        bot_user_id=str(identity["user_id"]),
-        team_id=str(identity.get("team_id") or ""),
-        digests=digests,
-        scheduler=scheduler,
-        readiness=Readiness(store, client),
+        readiness=readiness,
+        telemetry=traces,
+        loaded=loaded,
+        commands=commands,
     )
-    board.surfaces = surfaces
-    traces = board.telemetry = start_telemetry(settings.env)
-    sending = asyncio.create_task(sender.run())
-    sweeping = asyncio.create_task(worker.sweep())
-    expiring = asyncio.create_task(desk.sweep())
-    # Only one replica schedules digests (a lease); with none configured there is nothing to run.
-    scheduling = asyncio.create_task(scheduler.run()) if settings.file.digests else None
-    await desk.reconcile()
-    await worker.recover()
-    gc.freeze()  # start-up's large heap (litellm, sklearn) need not be scanned by every collection
-    log.info(
-        "switchboard.started", bot_user_id=board.bot_user_id, database=db.url.get_backend_name()
-    )
+    stop = asyncio.Event()
+    options = {
+        "lease": lease,
+        "post_interval": post_interval,
+        "post_lease": post_lease,
+        "max_post_backoff": max_post_backoff,
+    }
+    loading = asyncio.create_task(_load(early, http, surfaces, stop, options))
+    log.info("switchboard.accepting", bot_user_id=who.get("user_id"))
     try:
-        yield board
+        yield early
     finally:
-        if scheduling is not None:
-            scheduling.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await scheduling
-        await worker.stop()
-        await surfaces.stop()
-        for task in (sending, sweeping, expiring):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await board.readiness.close()
+        stop.set()
+        if not loaded.ready:
+            loading.cancel()
+        await asyncio.gather(loading, return_exceptions=True)
+        await readiness.close()
         await traces.close()  # the last spans go out
         await store.close()
         await http.close()
+
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings, **options: Any) -> AsyncIterator[Switchboard]:
+    """The whole bot, loaded: `started()` waited through (options as there)."""
+    async with started(settings, **options) as early:
+        yield await early.board()
+
+
+async def _load(
+    early: Early,
+    http: aiohttp.ClientSession,
+    surfaces: Pending[Surfaces],
+    stop: asyncio.Event,
+    options: dict[str, Any],
+) -> None:
+    """Load and start the rest, hold it until the lifespan ends, then stop it in reverse."""
+    try:
+        # Imported on a thread: seconds of imports (litellm) would otherwise stall the event
+        # loop that is answering Slack meanwhile.
+        await asyncio.to_thread(importlib.import_module, "bot.assembly")
+        from bot.assembly import assembled
+
+        async with assembled(early, http, **options) as board:
+            assert board.surfaces is not None
+            surfaces.set(board.surfaces)
+            early.readiness.turns = OK
+            early.loaded.set(board)
+            log.info(
+                "switchboard.started",
+                bot_user_id=board.bot_user_id,
+                database=early.store.db.url.get_backend_name(),
+            )
+            await stop.wait()
+    except Exception as exc:
+        early.readiness.turns = f"failed to start: {type(exc).__name__}"
+        early.loaded.fail(exc)
+        surfaces.fail(exc)
+        if not isinstance(exc, ConfigError):
+            log.exception("switchboard.load_failed")
+
+
+async def _store(settings: Settings, upgrade_database: bool) -> Store:
+    db = await connected(settings.env.database_url)
+    if upgrade_database:
+        await migrate.upgrade(db)
+    elif await migrate.current(db) != migrate.head():
+        await db.dispose()
+        raise ConfigError(
+            "DATABASE_URL", "the database schema is not up to date", "Run `switchboard db upgrade`"
+        )
+    return Store.over(db, trace_context=traceparent)  # rows carry the span that wrote them
 
 
 def _slack_refused(exc: Exception) -> ConfigError:

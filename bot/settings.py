@@ -16,11 +16,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.engine import make_url
 
 from bot.config_file import FileConfig
 from bot.errors import ConfigError
-from storage.database import normalize_url
 from storage.errors import DatabaseURLError
 
 DEFAULT_CONFIG_FILE = "switchboard.toml"
@@ -184,6 +182,8 @@ class EnvSettings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
+        from storage.urls import normalize_url  # SQLAlchemy: only when a URL is given
+
         try:
             normalize_url(value)
         except DatabaseURLError as exc:
@@ -359,6 +359,8 @@ def describe(settings: Settings) -> list[tuple[str, str]]:
         elif value is None:
             shown = "(not set)"
         elif field == "database_url":
+            from sqlalchemy.engine import make_url
+
             shown = make_url(value).render_as_string(hide_password=True)
         elif field in ("otel_endpoint", "otel_traces_endpoint"):
             shown = without_credentials(value)

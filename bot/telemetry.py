@@ -4,7 +4,8 @@ With no `OTEL_EXPORTER_OTLP_ENDPOINT` (or `..._TRACES_ENDPOINT`, or `OTEL_TRACES
 nothing is installed and every span helper records nothing. Otherwise spans are batched and
 sent over OTLP/HTTP (protobuf) to the endpoint, under the service name `OTEL_SERVICE_NAME`
 (`switchboard` by default), sampled as `OTEL_TRACES_SAMPLER` says. The lifespan that starts
-the bot starts this, and flushes what is buffered when it stops.
+the bot starts this, and flushes what is buffered when it stops. The SDK and its exporter are
+imported only when traces are on.
 """
 
 from __future__ import annotations
@@ -12,22 +13,16 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from importlib.metadata import version
+from typing import TYPE_CHECKING
 
 import structlog
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.sdk.resources import SERVICE_NAME, SERVICE_VERSION, Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.sdk.trace.sampling import (
-    ALWAYS_OFF,
-    ALWAYS_ON,
-    ParentBased,
-    Sampler,
-    TraceIdRatioBased,
-)
 
 from agents import tracing
 from bot.settings import EnvSettings, without_credentials
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.sampling import Sampler
 
 log = structlog.stdlib.get_logger(__name__)
 
@@ -62,6 +57,11 @@ def start(env: EnvSettings) -> Telemetry:
     if not env.traces_on:
         tracing.uninstall()
         return Telemetry()
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import SERVICE_NAME, SERVICE_VERSION, Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
     resource = Resource.create(
         {SERVICE_NAME: env.otel_service_name, SERVICE_VERSION: version("switchboard")}
     )
@@ -83,6 +83,13 @@ def start(env: EnvSettings) -> Telemetry:
 
 def sampler(env: EnvSettings) -> Sampler:
     """The sampler OTEL_TRACES_SAMPLER names, with OTEL_TRACES_SAMPLER_ARG as its ratio."""
+    from opentelemetry.sdk.trace.sampling import (
+        ALWAYS_OFF,
+        ALWAYS_ON,
+        ParentBased,
+        TraceIdRatioBased,
+    )
+
     ratio = env.otel_traces_sampler_arg if env.otel_traces_sampler_arg is not None else 1.0
     choice = env.otel_traces_sampler
     root: Sampler

@@ -7,14 +7,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
-from functools import cache
 from pathlib import Path
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from agents.agent import Agent
 from agents.connectors.paging import Notifier, Pager, PagerDutyPager, SlackPager
-from agents.limits import Hold
+from agents.limits import SpendHold
 from agents.llm import LLM, LLMSettings
 from agents.pricing import Price
 from agents.routes import ROUTES
@@ -24,16 +23,14 @@ from agents.spend_budget import SpendBudgets
 from bot.config_file import ApproverRule
 from bot.doors import default_deps
 from bot.errors import ConfigError
+from bot.routing import classifier
 from bot.settings import FIXES, Settings
 from router.approvals import ApprovalRules, Approvers
-from router.cascade import Cascade, EncoderClassifier
 from router.classifier import Classifier
 from router.decider import Decider, DeciderSettings
-from router.encoder import EncoderUnavailableError, SentenceEncoder, encoder_files
-from router.examples import Example, load_default_examples
+from router.examples import Example
 from router.llm_router import LLMRouter
 from router.supervisor import SupervisorSettings
-from router.training import default_classifier, with_corrections
 from storage.columns import utcnow
 from storage.spend import Reservation, Spending
 from storage.store import Store
@@ -101,7 +98,9 @@ class StoredLimits:
     def __init__(self, spending: Spending) -> None:
         self.spending = spending
 
-    async def reserve(self, holds: Sequence[Hold], *, limit_units: int, window: timedelta) -> bool:
+    async def reserve(
+        self, holds: Sequence[SpendHold], *, limit_units: int, window: timedelta
+    ) -> bool:
         return await self.spending.reserve(
             [Reservation(h.key, h.scopes, h.units) for h in holds],
             limit=limit_units,
@@ -119,41 +118,6 @@ def runner_for(settings: Settings, store: Store) -> Runner:
         limits=StoredLimits(store.spending),
         window=settings.file.billing.totals_window,
     )
-
-
-def classifier(settings: Settings, corrections: Sequence[Example] = ()) -> Classifier:
-    """Trained from the shipped examples and the corrections; cached on disk and per process.
-
-    With the encoder extra installed (and `router.encoder` not "off"), the cascade: the fast
-    classifier first, the sentence encoder when it is unsure.
-    """
-    cache_dir = Path(settings.env.cache_dir)
-    fast = default_classifier(corrections, cache_dir)
-    router = settings.file.router
-    if router.encoder == "off":
-        return fast
-    try:
-        encoder = _encoder(router.encoder_model)
-    except EncoderUnavailableError as exc:
-        if router.encoder == "on" or router.encoder_model:
-            fix = "Install the extra (pip install '.[encoder]') or set it to 'off'"
-            raise ConfigError("router.encoder", str(exc), fix) from None
-        return fast
-    examples = with_corrections(load_default_examples("train.jsonl"), corrections)
-    second = _encoder_classifier(encoder, tuple(examples), cache_dir)
-    return Cascade(fast, second, router.encoder_below)
-
-
-@cache
-def _encoder(model: str | None) -> SentenceEncoder:
-    return SentenceEncoder(encoder_files(model))
-
-
-@cache
-def _encoder_classifier(
-    encoder: SentenceEncoder, examples: tuple[Example, ...], cache_dir: Path
-) -> EncoderClassifier:
-    return EncoderClassifier.train(encoder, examples, cache_dir)
 
 
 def pager(settings: Settings, notifier: Notifier) -> Pager:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import zipfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,8 +24,6 @@ from pathlib import Path
 import numpy as np
 import structlog
 from numpy.typing import NDArray
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
 
 from router.calibration import fit_temperature, softmax
 from router.classifier import FastClassifier, Prediction
@@ -55,16 +54,13 @@ class EncoderClassifier:
         routes = check_examples(examples)
         key = _key(encoder, examples)
         path = None if cache_dir is None else cache_dir / f"router-encoder-{key}.npz"
-        if path is not None and path.is_file():
-            with np.load(path, allow_pickle=False) as saved:
-                if tuple(str(r) for r in saved["routes"]) == routes:
-                    return cls(
-                        encoder,
-                        saved["weights"],
-                        saved["intercept"],
-                        float(saved["temperature"][0]),
-                        routes,
-                    )
+        saved = _load(path, routes) if path is not None else None
+        if saved is not None:
+            weights, intercept, temperature = saved
+            return cls(encoder, weights, intercept, temperature, routes)
+        from sklearn.linear_model import LogisticRegression  # only to train: seconds to import
+        from sklearn.model_selection import StratifiedKFold
+
         x = encoder.embed_many([gist(e.text) for e in examples])
         labels = np.array([routes.index(e.route) for e in examples], dtype=np.int64)
         folds = min(_FOLDS, min(Counter(labels.tolist()).values()))
@@ -121,6 +117,22 @@ def _key(encoder: SentenceEncoder, examples: Sequence[Example]) -> str:
     for example in examples:
         digest.update(f"{example.route}\t{example.text}\n".encode())
     return digest.hexdigest()[:24]
+
+
+def _load(
+    path: Path, routes: tuple[str, ...]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], float] | None:
+    """The cached weights, or None when missing, torn or for other routes: then train again."""
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            if tuple(str(r) for r in saved["routes"]) != routes:
+                return None
+            return saved["weights"], saved["intercept"], float(saved["temperature"][0])
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        log.warning("router.encoder_cache_unreadable", path=str(path), error=str(exc))
+        return None
 
 
 def _save(trained: EncoderClassifier, path: Path) -> None:

@@ -22,16 +22,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import FeatureUnion
-from sklearn.svm import LinearSVC
 
+from router.analyzers import ANALYZERS, CHAR_NGRAMS, WORD_NGRAMS, WORD_PATTERN
 from router.calibration import fit_temperature, log_softmax, softmax
 from router.embeddings import WordEmbeddings, default_embeddings
 from router.examples import (
@@ -46,6 +42,11 @@ from router.examples import (
 )
 from router.segments import split_segments
 from router.text import fold, gist, normalize
+
+if TYPE_CHECKING:  # scikit-learn is imported only to train: loading a cached model skips it
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import LinearSVC
 
 __all__ = [
     "FALLBACK_ROUTE",
@@ -68,7 +69,6 @@ _EMBEDDING_C = 16.0
 _EMBEDDING_SHARE = 0.5  # weight of the embedding model's vote in the log-probability average
 _FALLBACK_SHARE = 0.4
 _BESIDE_ESCALATION_SHARE = 0.3
-_WORD_PATTERN = r"(?u)\b\w+\b"
 
 
 @dataclass(frozen=True)
@@ -89,13 +89,18 @@ class Classifier(Protocol):
 
 
 def _vectorizers() -> list[TfidfVectorizer]:
-    """Word and character TF-IDF side by side: words for phrases, characters for typos."""
+    """Word and character TF-IDF side by side: words for phrases, characters for typos.
+
+    Only training uses these; scoring uses the same analyzers from `router.analyzers`.
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     return [
         TfidfVectorizer(
-            ngram_range=(1, 2), sublinear_tf=True, token_pattern=_WORD_PATTERN, dtype=np.float64
+            ngram_range=WORD_NGRAMS, sublinear_tf=True, token_pattern=WORD_PATTERN, dtype=np.float64
         ),
         TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, dtype=np.float64
+            analyzer="char_wb", ngram_range=CHAR_NGRAMS, sublinear_tf=True, dtype=np.float64
         ),
     ]
 
@@ -146,10 +151,14 @@ def _fit(
 
 def _svm() -> LinearSVC:
     """Fast on 20,000 sparse features (logistic regression takes 40 times longer there)."""
+    from sklearn.svm import LinearSVC
+
     return LinearSVC(C=_SVM_C, random_state=0)
 
 
 def _logistic() -> LogisticRegression:
+    from sklearn.linear_model import LogisticRegression
+
     return LogisticRegression(C=_EMBEDDING_C, max_iter=2000)
 
 
@@ -192,6 +201,9 @@ class FastClassifier:
     def train(
         cls, examples: Sequence[Example], embeddings: WordEmbeddings | None = None
     ) -> FastClassifier:
+        from sklearn.model_selection import StratifiedKFold
+        from sklearn.pipeline import FeatureUnion
+
         routes = check_examples(examples)
         words = embeddings or default_embeddings()
         gists = [gist(e.text) for e in examples]
@@ -215,11 +227,11 @@ class FastClassifier:
         lex_coef, lex_b = _fit(x, labels, n, _svm())
         emb_coef, emb_b = _fit(e, labels, n, _logistic())
         blocks, offset = [], 0
-        for v in vectorizers:
+        for v, analyze in zip(vectorizers, ANALYZERS, strict=True):
             width = len(v.vocabulary_)
             weights = np.ascontiguousarray(lex_coef[:, offset : offset + width].T)
             idf = np.asarray(v.idf_, dtype=np.float64)
-            blocks.append(_Block(v.build_analyzer(), dict(v.vocabulary_), idf, weights))
+            blocks.append(_Block(analyze, dict(v.vocabulary_), idf, weights))
             offset += width
         emb_weights = np.ascontiguousarray(emb_coef.T)
         return cls(blocks, lex_b, emb_weights, emb_b, (lexical_t, temperature), routes, words)
@@ -272,11 +284,11 @@ class FastClassifier:
         cls, arrays: dict[str, NDArray[Any]], embeddings: WordEmbeddings | None = None
     ) -> FastClassifier:
         blocks = []
-        for i, vectorizer in enumerate(_vectorizers()):
+        for i, analyze in enumerate(ANALYZERS):
             terms = [str(t) for t in arrays[f"terms_{i}"]]
             blocks.append(
                 _Block(
-                    vectorizer.build_analyzer(),
+                    analyze,
                     {t: j for j, t in enumerate(terms)},
                     np.asarray(arrays[f"idf_{i}"], dtype=np.float64),
                     np.asarray(arrays[f"weights_{i}"], dtype=np.float64),

@@ -7,18 +7,22 @@ where pip put them; WordLlama's own loader is not used because it looks for the 
 folder the wheel does not have and then tries the network.
 
 A message is the mean of its tokens' vectors, scaled to length 1: about 50 µs for a chat line.
+The table is mapped from the file, not read into memory: a running bot keeps in memory only
+the pages of the tokens it has met (a safetensors file is a JSON header, then the raw array).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
+import struct
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from safetensors.numpy import load_file
 from tokenizers import Tokenizer
 
 from router.errors import RouterError
@@ -45,7 +49,7 @@ def package_dir(name: str = "wordllama") -> Path:
 
 @dataclass(frozen=True)
 class WordEmbeddings:
-    table: NDArray[np.float32]
+    table: NDArray[np.floating[Any]]  # float16 in the shipped file; rows widen when read
     tokenizer: Tokenizer
 
     @classmethod
@@ -54,8 +58,7 @@ class WordEmbeddings:
         for path in (weights, tokenizer):
             if not path.is_file():
                 raise EmbeddingsUnavailableError(f"{path} is missing; reinstall wordllama")
-        table = np.ascontiguousarray(load_file(str(weights))[TENSOR], dtype=np.float32)
-        return cls(table, Tokenizer.from_file(str(tokenizer)))
+        return cls(mapped_tensor(weights, TENSOR), Tokenizer.from_file(str(tokenizer)))
 
     @property
     def dim(self) -> int:
@@ -65,7 +68,7 @@ class WordEmbeddings:
         ids = self.tokenizer.encode(text, add_special_tokens=False).ids[:MAX_TOKENS]
         if not ids:
             return np.zeros(self.dim, dtype=np.float64)
-        vector = self.table[ids].sum(axis=0).astype(np.float64)
+        vector = self.table[ids].astype(np.float32).sum(axis=0).astype(np.float64)
         norm = float(np.sqrt(vector @ vector))  # the mean's direction: the sum's, scaled to 1
         out: NDArray[np.float64] = vector / norm if norm else vector
         return out
@@ -74,6 +77,29 @@ class WordEmbeddings:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float64)
         return np.vstack([self.embed(t) for t in texts])
+
+
+_DTYPES = {"F16": np.float16, "F32": np.float32, "F64": np.float64}
+
+
+def mapped_tensor(path: Path, name: str) -> NDArray[np.floating[Any]]:
+    """One tensor of a safetensors file, memory-mapped read-only."""
+    try:
+        with path.open("rb") as fh:
+            (size,) = struct.unpack("<Q", fh.read(8))
+            entry = json.loads(fh.read(size))[name]
+        start, end = entry["data_offsets"]
+        dtype = np.dtype(_DTYPES[entry["dtype"]])
+        shape = tuple(int(n) for n in entry["shape"])
+        if end - start != dtype.itemsize * int(np.prod(shape)):
+            raise ValueError("its size does not match its shape")
+        table: NDArray[np.floating[Any]] = np.memmap(
+            path, dtype=dtype, mode="r", offset=8 + size + start, shape=shape
+        )
+    except (OSError, ValueError, KeyError, struct.error) as exc:
+        problem = f"{path} is unreadable ({exc}); reinstall wordllama"
+        raise EmbeddingsUnavailableError(problem) from exc
+    return table
 
 
 @cache

@@ -7,11 +7,15 @@ decision rather than failing the turn.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, Field, ValidationError
 
 from agents.errors import AgentError
-from agents.llm import LLM
 from router.decision import ROUTES, RouteChoice, RouteDecision
+
+if TYPE_CHECKING:  # litellm behind it takes seconds to import; routing without a model skips it
+    from agents.llm import LLM
 
 PROMPT = """You route support messages to specialists. Routes:
 - triage: general intake, unclear requests, account admin, feedback, anything needing more info

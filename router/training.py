@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import zipfile
 from collections.abc import Iterable, Sequence
 from importlib import metadata, resources
 from pathlib import Path
@@ -27,7 +28,14 @@ from router.text import normalize
 log = structlog.stdlib.get_logger(__name__)
 
 # The modules whose code decides what a trained model is: a change to any of them retrains.
-_CODE = ("classifier.py", "calibration.py", "embeddings.py", "examples.py", "text.py")
+_CODE = (
+    "analyzers.py",
+    "classifier.py",
+    "calibration.py",
+    "embeddings.py",
+    "examples.py",
+    "text.py",
+)
 _LIBRARIES = ("numpy", "scikit-learn", "wordllama", "tokenizers")
 _memo: dict[str, FastClassifier] = {}
 
@@ -89,7 +97,13 @@ def _load(path: Path) -> FastClassifier | None:
     try:
         with np.load(path, allow_pickle=False) as arrays:
             return FastClassifier.from_arrays({name: arrays[name] for name in arrays.files})
-    except (OSError, ValueError, KeyError) as exc:  # a torn or foreign file: train again
+    except (
+        OSError,
+        ValueError,
+        KeyError,
+        EOFError,
+        zipfile.BadZipFile,
+    ) as exc:  # a torn or foreign file: train again
         log.warning("router.cache_unreadable", path=str(path), error=str(exc))
         return None
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from agents.llm import Usage
 from agents.metering import ModelCall
 from agents.results import Turn as Turn  # the one Turn; the router's boundary names it
 from agents.spend_budget import BudgetReached
+from agents.usage import Usage
 from router.decision import RouteDecision
 
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
@@ -27,13 +27,17 @@ from sqlmodel import col, select
 from storage.columns import utcnow
 from storage.database import Database
 from storage.errors import InvalidTransitionError
-from storage.tables import Approval, ApprovalDecision, AuditEntry
+from storage.tables import Approval, ApprovalDecision, ApprovalStatus, AuditEntry
 from storage.trace_context import TraceContext, no_trace_context
 
-PENDING, APPROVED, REJECTED, EXPIRED = "pending", "approved", "rejected", "expired"
-EXECUTED, FAILED = "executed", "failed"
+PENDING: Final = "pending"
+APPROVED: Final = "approved"
+REJECTED: Final = "rejected"
+EXPIRED: Final = "expired"
+EXECUTED: Final = "executed"
+FAILED: Final = "failed"
 
-TRANSITIONS: frozenset[tuple[str, str]] = frozenset(
+TRANSITIONS: frozenset[tuple[ApprovalStatus, ApprovalStatus]] = frozenset(
     {
         (PENDING, APPROVED),
         (PENDING, REJECTED),
@@ -121,8 +125,8 @@ class Approvals:
     async def transition(
         self,
         approval_id: str,
-        from_status: str,
-        to_status: str,
+        from_status: ApprovalStatus,
+        to_status: ApprovalStatus,
         *,
         unexpired_at: datetime | None = None,
         **fields: Any,
@@ -238,7 +242,7 @@ class Approvals:
                 expired.append(approval)
         return expired
 
-    async def in_status(self, status: str, *, limit: int = 500) -> list[Approval]:
+    async def in_status(self, status: ApprovalStatus, *, limit: int = 500) -> list[Approval]:
         """E.g. `approved` at start-up: claimed but not known to have executed."""
         stmt = (
             select(Approval)

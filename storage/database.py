@@ -22,34 +22,20 @@ from typing import Any, TypeVar
 
 import asyncpg
 from sqlalchemy import event, exc
-from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.errors import DatabaseUnavailable, DatabaseURLError
+from storage.errors import DatabaseUnavailable
 from storage.hotpath import HotPath
+from storage.urls import normalize_url
 
 T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 30_000
 CONNECT_TIMEOUT = 10.0  # seconds; asyncpg's own default (60 s) looks like a hang
 _BEGIN_OPTION = "switchboard_sqlite_begin"
-
-
-def normalize_url(raw: str) -> URL:
-    """Turn the URL people write (Heroku's `postgres://`, plain `sqlite:///`) into an async one."""
-    try:
-        url = make_url(raw.strip())
-    except ArgumentError as exc:
-        raise DatabaseURLError(f"cannot parse {raw!r} as a database URL") from exc
-    backend = url.get_backend_name()
-    if backend in ("postgres", "postgresql"):
-        return url.set(drivername="postgresql+asyncpg")
-    if backend == "sqlite":
-        return url.set(drivername="sqlite+aiosqlite")
-    raise DatabaseURLError(f"unsupported database {backend!r} (only sqlite and postgresql)")
 
 
 class Database:

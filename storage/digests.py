@@ -11,6 +11,7 @@ migration was needed.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Final
 
 from sqlalchemy import delete, update
 from sqlmodel import col, select
@@ -21,7 +22,7 @@ from storage.database import Database
 from storage.sql import insert_ignore, row_values
 from storage.tables import DigestRun, Lease
 
-RUNNING = "running"
+RUNNING: Final = "running"
 LEASE_PREFIX = "digest-run:"
 
 

@@ -1,6 +1,6 @@
 """The figures of a digest window, as plain values, and the text helpers behind them.
 
-`storage.reports` computes them; `bot.digest_view` shows them. Their definitions are in the
+`storage.reports` computes them; `bot.digests.view` shows them. Their definitions are in the
 docstring of `storage.reports`.
 """
 

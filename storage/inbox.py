@@ -10,7 +10,7 @@ is picked up again by recovery.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import and_, or_, update
 from sqlmodel import col, select
@@ -19,10 +19,13 @@ from storage import hot_queue
 from storage.columns import utcnow
 from storage.database import Database
 from storage.sql import insert_ignore, row_values
-from storage.tables import InboxEvent
+from storage.tables import InboxEvent, InboxStatus
 from storage.trace_context import TraceContext, no_trace_context
 
-RECEIVED, PROCESSING, DONE, FAILED = "received", "processing", "done", "failed"
+RECEIVED: Final = "received"
+PROCESSING: Final = "processing"
+DONE: Final = "done"
+FAILED: Final = "failed"
 
 
 class Inbox:
@@ -113,7 +116,7 @@ class Inbox:
     async def fail(self, row_id: int, error: str) -> None:
         await self._finish(row_id, FAILED, error[:2000])
 
-    async def _finish(self, row_id: int, status: str, error: str | None) -> None:
+    async def _finish(self, row_id: int, status: InboxStatus, error: str | None) -> None:
         if self._db.hot is not None:
             now = utcnow()
             await self._db.hot_write(

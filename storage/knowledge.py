@@ -40,8 +40,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
+    "IndexHit",
     "KnowledgeBaseError",
-    "KnowledgeHit",
     "KnowledgeIndex",
     "Section",
     "build_match_query",
@@ -120,7 +120,7 @@ class Section:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class KnowledgeHit:
+class IndexHit:
     """A ranked search result.
 
     ``score`` is the section's bm25 relevance (negated, so higher is better) plus its file's
@@ -313,7 +313,7 @@ class KnowledgeIndex:
 
     def search(
         self, query: str, limit: int = 5, *, highlight: tuple[str, str] = ("", "")
-    ) -> list[KnowledgeHit]:
+    ) -> list[IndexHit]:
         """Return up to ``limit`` sections matching ``query``, best first.
 
         Any text is accepted: quotes, ``*``, ``:``, ``-`` and FTS5 keywords are treated as
@@ -336,11 +336,11 @@ class KnowledgeIndex:
                 return []
             rows = self._conn.execute(_DETAILS_SQL, (*highlight, match, json.dumps(top))).fetchall()
         details = {row[0]: row[1:] for row in rows}
-        hits: list[KnowledgeHit] = []
+        hits: list[IndexHit] = []
         for rowid in top:
             path, heading, snippet, body, line = details[rowid]
             hits.append(
-                KnowledgeHit(
+                IndexHit(
                     path=path,
                     heading=heading,
                     snippet=" ".join(snippet.split()),
@@ -353,7 +353,7 @@ class KnowledgeIndex:
 
     async def search_async(
         self, query: str, limit: int = 5, *, highlight: tuple[str, str] = ("", "")
-    ) -> list[KnowledgeHit]:
+    ) -> list[IndexHit]:
         """`search` in a worker thread, for callers on the event loop."""
         return await asyncio.to_thread(self.search, query, limit, highlight=highlight)
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import and_, or_, update
 from sqlmodel import col, select
@@ -29,11 +29,14 @@ from storage import hot_queue
 from storage.columns import utcnow
 from storage.database import Database
 from storage.sql import insert_ignore, row_values
-from storage.tables import OutboxMessage
+from storage.tables import OutboxKind, OutboxMessage
 from storage.trace_context import TraceContext, no_trace_context
 
-PENDING, SENDING, POSTED, FAILED = "pending", "sending", "posted", "failed"
-STREAMING = "streaming"  # a reply being streamed: its sender is the turn, not the outbox
+PENDING: Final = "pending"
+SENDING: Final = "sending"
+POSTED: Final = "posted"
+FAILED: Final = "failed"
+STREAMING: Final = "streaming"  # a reply being streamed: its sender is the turn, not the outbox
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,7 +49,7 @@ class Outgoing:
     text: str
     blocks: list[dict[str, Any]] | None = None
     thread_ts: str | None = None
-    kind: str = "post"
+    kind: OutboxKind = "post"
     target_ts: str | None = None
     user_id: str | None = None
 

@@ -8,7 +8,7 @@ foreign key, so purging old conversations under the retention policy never delet
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import (
     JSON,
@@ -22,9 +22,17 @@ from sqlalchemy import (
     Unicode,
     UniqueConstraint,
 )
-from sqlmodel import Field, SQLModel
+from sqlmodel import AutoString, Field, SQLModel
 
 from storage.columns import BigId, UTCDateTime, utcnow
+
+# The states a row moves through, and the kinds of outbox message: the only strings those
+# columns hold (the repositories move rows between them; see each module's docstring).
+InboxStatus = Literal["received", "processing", "done", "failed"]
+OutboxStatus = Literal["pending", "sending", "posted", "failed", "streaming"]
+OutboxKind = Literal["post", "update", "ephemeral", "replace", "stream"]
+ApprovalStatus = Literal["pending", "approved", "rejected", "expired", "executed", "failed"]
+DigestRunStatus = Literal["running", "posted", "failed"]
 
 
 def _when(*, nullable: bool = False) -> Any:
@@ -60,7 +68,7 @@ class InboxEvent(SQLModel, table=True):
     thread_ts: str | None = Field(default=None, max_length=32)
     kind: str = Field(max_length=64)
     payload: dict[str, Any] = _json(default=dict)
-    status: str = Field(default="received", max_length=16)
+    status: InboxStatus = Field(default="received", sa_type=AutoString(length=16))
     attempts: int = 0
     error: str | None = _text(nullable=True, default=None)
     locked_by: str | None = Field(default=None, max_length=64)
@@ -156,7 +164,7 @@ class Approval(SQLModel, table=True):
     requester: str = Field(max_length=32)
     approvers: list[str] = _json(default=list)
     required_approvals: int = 1
-    status: str = Field(default="pending", max_length=16)
+    status: ApprovalStatus = Field(default="pending", sa_type=AutoString(length=16))
     card_channel: str | None = Field(default=None, max_length=32)
     card_ts: str | None = Field(default=None, max_length=32)
     decided_by: str | None = Field(default=None, max_length=32)
@@ -287,14 +295,14 @@ class OutboxMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
     dedupe_key: str = Field(max_length=200)
-    kind: str = Field(default="post", max_length=16)
+    kind: OutboxKind = Field(default="post", sa_type=AutoString(length=16))
     channel: str = Field(max_length=32)
     thread_ts: str | None = Field(default=None, max_length=32)
     target_ts: str | None = Field(default=None, max_length=32)
     user_id: str | None = Field(default=None, max_length=32)
     text: str = _text()
     blocks: list[dict[str, Any]] | None = _json()
-    status: str = Field(default="pending", max_length=16)
+    status: OutboxStatus = Field(default="pending", sa_type=AutoString(length=16))
     attempts: int = 0
     error: str | None = _text(nullable=True, default=None)
     slack_ts: str | None = Field(default=None, max_length=32)
@@ -317,7 +325,7 @@ class DigestRun(SQLModel, table=True):
     period_start: datetime = Field(sa_type=UTCDateTime)
     period_end: datetime = Field(sa_type=UTCDateTime)
     channel: str = Field(max_length=32)
-    status: str = Field(default="running", max_length=16)
+    status: DigestRunStatus = Field(default="running", sa_type=AutoString(length=16))
     slack_ts: str | None = Field(default=None, max_length=32)
     error: str | None = _text(nullable=True, default=None)
     started_at: datetime = _when()

@@ -1,10 +1,10 @@
 """The billing interface: what the billing agent may read and do, whoever keeps the ledger.
 
 The billing specialist and its tools talk only to `BillingConnector`. Two implementations
-exist: `bot.demo_ledger.DemoLedger` (the default, a SQLite copy of ``agents/demo/ledger.json``,
-in `bot/` because `storage` keeps it) and `stripe_billing.StripeBilling`. Records cross this
-boundary as the frozen dataclasses below, so no Stripe object or SQL row leaks into an agent's
-reply.
+exist: `bot.doors.demo_ledger.DemoLedger` (the default, a SQLite copy of
+``agents/demo/ledger.json``, in `bot/` because `storage` keeps it) and
+`stripe_billing.StripeBilling`. Records cross this boundary as the frozen dataclasses below, so
+no Stripe object or SQL row leaks into an agent's reply.
 
 Money is always an integer amount in the currency's minor unit (cents for USD and EUR), as in
 the ledger and in Stripe: floats round, and a refund that is off by a cent is a support ticket.

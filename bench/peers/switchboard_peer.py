@@ -55,10 +55,10 @@ from agents.llm import LLM
 from agents.offline import OfflineRequest, OfflineStep, fill_response, register_provider
 from agents.runner import Runner
 from agents.tool import Tool, ToolContext
-from bot.client import GuardedWebClient
-from bot.render import reply_messages
-from bot.slack_stream import SlackStream
-from bot.thread_status import ThreadStatus
+from bot.slack.client import GuardedWebClient
+from bot.slack.render import reply_messages
+from bot.slack.status import ThreadStatus
+from bot.slack.stream import SlackStream
 from localslack import LocalSlack
 from localslack.state import Change
 from router.approvals import ApprovalRules, Approvers

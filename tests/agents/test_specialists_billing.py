@@ -29,7 +29,7 @@ from agents.specialists.billing.tools import (
     RefundArgs,
 )
 from agents.tool import Risk, ToolContext
-from bot.demo_ledger import DemoLedger
+from bot.doors.demo_ledger import DemoLedger
 
 HELIX = "cus_N7kQ2mLp4RtV"
 CTX = ToolContext(

@@ -20,8 +20,8 @@ from agents.results import Turn
 from agents.runner import Runner
 from agents.specialists import SpecialistConfig, SpecialistDeps, build_specialists
 from agents.testing import ScriptedModel
-from bot.demo_ledger import DemoLedger
 from bot.doors import StoredKnowledge, default_deps
+from bot.doors.demo_ledger import DemoLedger
 from storage.store import Store
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.bot.test_settings import switchboard
+from tests.helpers.cli import switchboard
 from tests.helpers.postgres import PG_ADMIN_URL
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from bot.cli_audit import parse_thread
+from bot.cli.audit import parse_thread
 from storage.approvals import NewApproval
 from storage.columns import utcnow
 from storage.store import Store
-from tests.bot.test_settings import switchboard
+from tests.helpers.cli import switchboard
 
 
 def test_permalinks_and_timestamps_are_understood() -> None:

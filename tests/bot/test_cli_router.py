@@ -13,7 +13,7 @@ from pathlib import Path
 
 from click.testing import CliRunner, Result
 
-from bot.cli import cli
+from bot.cli.main import cli
 from storage import migrate
 from storage.corrections import NewCorrection
 from storage.database import Database

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from agents.spend_budget import BudgetReached, SpendBudgets
-from bot.budget_alerts import BudgetAlerts
-from bot.cli_stats import as_object, as_text, budget_use
+from bot.cli.stats import as_object, as_text, budget_use
 from bot.commands import StatusCommand
+from bot.slack.budget_alerts import BudgetAlerts
 from router.decision import RouteChoice, RouteDecision
 from router.turn import Reply
 from storage.columns import utcnow

@@ -23,7 +23,7 @@ from agents.connectors.billing import (
     format_money,
     payment_method_label,
 )
-from bot.demo_ledger import DemoLedger
+from bot.doors.demo_ledger import DemoLedger
 
 HELIX = "cus_N7kQ2mLp4RtV"
 NOW = datetime(2026, 4, 7, 15, 30, tzinfo=UTC)

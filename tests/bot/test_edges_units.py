@@ -10,10 +10,10 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot import wire
-from bot.app import reject_malformed
-from bot.slack_errors import describe_failure
-from bot.turns import classify
+from bot.slack import wire
+from bot.slack.app import reject_malformed
+from bot.slack.failures import describe_failure
+from bot.slack.turns import classify
 
 
 def event(**fields: Any) -> dict[str, Any]:

@@ -17,9 +17,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.client import WRITES
-from bot.manifest import manifest, manifest_text
 from bot.runtime import running
+from bot.slack.client import WRITES
+from bot.slack.manifest import manifest, manifest_text
 from localslack import LocalSlack, LocalSlackConfig
 from tests.helpers.harness import settings_for
 

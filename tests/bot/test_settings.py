@@ -2,37 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot.errors import ConfigError
 from bot.settings import load_settings
-from storage.database import normalize_url
-
-CLEAN_ENV = {
-    k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SWITCHBOARD_", "OTEL_"))
-}
-CLEAN_ENV.pop("DATABASE_URL", None)
-CLEAN_ENV.pop("PORT", None)
-
-
-def switchboard(
-    *args: str, env: dict[str, str] | None = None, cwd: Path
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        env={**CLEAN_ENV, **(env or {})},
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
+from storage.urls import normalize_url
+from tests.helpers.cli import switchboard
 
 MISTAKES = [
     pytest.param(

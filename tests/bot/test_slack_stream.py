@@ -10,11 +10,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.client import GuardedWebClient
 from bot.metrics import Metrics
-from bot.sender import Sender
-from bot.slack_stream import SlackStream
-from bot.thread_status import ThreadStatus
+from bot.slack.client import GuardedWebClient
+from bot.slack.outbox import Sender
+from bot.slack.status import ThreadStatus
+from bot.slack.stream import SlackStream
 from localslack import LocalSlack
 from router.decision import RouteChoice, RouteDecision
 from router.turn import Reply, Turn

@@ -11,7 +11,7 @@ from localslack import LocalSlack
 from storage.database import Database
 from storage.migrate import upgrade
 from storage.store import Store
-from tests.bot.test_settings import switchboard
+from tests.helpers.cli import switchboard
 from tests.helpers.digests import digest_messages
 
 TOML = """

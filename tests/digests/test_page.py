@@ -7,7 +7,7 @@ import shutil
 import pytest
 from playwright.async_api import async_playwright, expect
 
-from bot.scheduler import ManualClock
+from bot.digests.scheduler import ManualClock
 from localslack import LocalSlack
 from storage.store import Store
 from tests.helpers.browser import ARGS, CHROMIUM

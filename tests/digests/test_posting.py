@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import aiohttp
 
-from bot.scheduler import ManualClock
+from bot.digests.scheduler import ManualClock
 from localslack import LocalSlack
 from storage.store import Store
 from storage.tables import Incident

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.digests import day_starts
+from bot.digests.service import day_starts
 from storage.figures import AgentUsage, ApprovalFigures, Conversations, word_counts
 from storage.store import Store
 from tests.helpers.digest_scenario import END, START, at, seed

@@ -12,8 +12,8 @@ from sqlalchemy import text
 from sqlmodel import SQLModel
 
 from bot.config_file import DigestConfig
-from bot.digests import Sent
-from bot.scheduler import DigestScheduler, ManualClock, crontab_weekdays
+from bot.digests.scheduler import DigestScheduler, ManualClock, crontab_weekdays
+from bot.digests.service import Sent
 from localslack import LocalSlack
 from storage.database import Database
 from storage.store import Store

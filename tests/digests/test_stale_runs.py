@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.scheduler import DigestScheduler, ManualClock
+from bot.digests.scheduler import DigestScheduler, ManualClock
 from localslack import LocalSlack
 from storage.store import Store
 from tests.helpers.digest_scenario import END, START, seed

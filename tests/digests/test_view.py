@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 from matplotlib.image import imread
 
-from bot.digest_view import View, blocks, chart_png, duration, money, span, versus
-from bot.digests import compose
-from bot.render import BLOCK_LIMIT, SECTION_LIMIT
+from bot.digests.service import compose
+from bot.digests.view import DigestView, blocks, chart_png, duration, money, span, versus
+from bot.slack.render import BLOCK_LIMIT, SECTION_LIMIT
 from storage.figures import (
     ApprovalFigures,
     Conversations,
@@ -106,7 +106,7 @@ def test_long_lists_are_cut_to_fit() -> None:
         )
         for n in range(10)
     ]
-    view = View(
+    view = DigestView(
         name="daily",
         zone=zone,
         window=timedelta(hours=24),

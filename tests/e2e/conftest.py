@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.manifest import manifest
+from bot.slack.manifest import manifest
 from localslack import LocalSlack, LocalSlackConfig, config_from_manifest
 
 

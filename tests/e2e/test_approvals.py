@@ -14,7 +14,7 @@ import aiohttp
 from sqlalchemy import func, update
 from sqlmodel import col, select
 
-from bot.demo_ledger import DemoLedger
+from bot.doors.demo_ledger import DemoLedger
 from localslack import LocalSlack, signature
 from storage.columns import utcnow
 from storage.tables import Approval

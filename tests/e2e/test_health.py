@@ -19,7 +19,7 @@ import aiohttp
 import asyncpg
 import pytest
 
-from bot.cli_serve import socket_handler
+from bot.cli.serve import socket_handler
 from bot.runtime import running, serve_http
 from localslack import LocalSlack
 from storage.database import Database
@@ -70,7 +70,10 @@ async def test_readyz_fails_while_sqlite_cannot_be_written(
     async with bot(slack, settings_for(slack, sqlite_url, tmp_path)) as running_bot:
         running_bot.board.readiness.timeout = 0.5
         healthz, readyz = pages(running_bot.events_url)
-        assert await get(readyz) == (200, {"ok": True, "database": "ok", "slack": "ok"})
+        assert await get(readyz) == (
+            200,
+            {"ok": True, "database": "ok", "slack": "ok", "turns": "ok"},
+        )
         with WriteLock(sqlite_url.removeprefix("sqlite:///")):
             status, body = await get(readyz)
             assert status == 503 and body["database"].startswith("not writable")

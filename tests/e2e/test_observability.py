@@ -11,9 +11,6 @@ mention must get the budget notice without a model call.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +20,7 @@ import pytest
 
 from bot.settings import load_settings
 from localslack import LocalSlack
+from tests.helpers.cli import switchboard
 from tests.helpers.harness import LEADS, ask_for_refund, bot, card_decided, settings_for, settled
 from tests.helpers.otlp_receiver import OTLPReceiver, ReceivedSpan, tree
 from tests.helpers.providers.openai_server import OpenAIServer
@@ -73,15 +71,15 @@ def one_trace(spans: list[ReceivedSpan], thread_ts: str) -> list[ReceivedSpan]:
 
 
 def stats_json(database_url: str, config: Path) -> dict[str, Any]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OTEL_"))}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "stats", "--since", "1d", "--json"],
-        env={**env, "DATABASE_URL": database_url, "SWITCHBOARD_CONFIG": str(config)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
+    result = switchboard(
+        "stats",
+        "--since",
+        "1d",
+        "--json",
+        env={"DATABASE_URL": database_url, "SWITCHBOARD_CONFIG": str(config)},
+        cwd=config.parent,
     )
+    assert result.returncode == 0, result.stderr
     data: dict[str, Any] = json.loads(result.stdout)
     return data
 

@@ -12,9 +12,9 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config_file import DigestConfig
-from bot.digests import Digests
+from bot.digests.service import Digests
 from bot.metrics import Metrics
-from bot.sender import Sender
+from bot.slack.outbox import Sender
 from localslack import LocalSlack
 from storage.store import Store
 

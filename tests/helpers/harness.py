@@ -12,7 +12,7 @@ from typing import Any
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.config_file import ApprovalsConfig, ApproverRule, FileConfig
-from bot.demo_ledger import DemoLedger
+from bot.doors.demo_ledger import DemoLedger
 from bot.runtime import Switchboard, running, serve_http
 from bot.settings import EnvSettings, Settings
 from localslack import LocalSlack

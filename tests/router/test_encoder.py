@@ -9,8 +9,8 @@ import pytest
 
 from bot.config_file import FileConfig, RouterConfig
 from bot.errors import ConfigError
+from bot.routing import classifier
 from bot.settings import EnvSettings, Settings
-from bot.wiring import classifier
 from router.cascade import Cascade, EncoderClassifier
 from router.classifier import FastClassifier, Prediction
 from router.encoder import (

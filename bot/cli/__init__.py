@@ -1,0 +1,1 @@
+"""The `switchboard` command: each subcommand in its own module, imported only when run."""

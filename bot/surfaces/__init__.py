@@ -1,0 +1,1 @@
+"""The Slack surfaces besides threads: App Home, the assistant panel, the message shortcut."""
