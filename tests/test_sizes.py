@@ -1,5 +1,5 @@
-"""The house limits on size, for `agents/` and `router/`: no module over 500 lines, no
-function over 80.
+"""The house limits on size, for every package of the product: no module over 500 lines, no
+function over 80 (the migrations, generated one per revision, aside).
 
 Long modules and functions are where the agent loop and the specialists' policies grew hard to
 read; the check keeps them split by concept rather than by accident.
@@ -11,13 +11,18 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CHECKED = ("agents", "router")
+CHECKED = ("agents", "router", "bot", "storage", "localslack")
 MAX_MODULE_LINES = 500
 MAX_FUNCTION_LINES = 80
 
 
 def modules() -> list[Path]:
-    return sorted(p for package in CHECKED for p in (ROOT / package).rglob("*.py"))
+    return sorted(
+        p
+        for package in CHECKED
+        for p in (ROOT / package).rglob("*.py")
+        if "migrations" not in p.parts
+    )
 
 
 def test_no_module_is_over_the_limit() -> None:

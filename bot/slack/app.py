@@ -72,33 +72,7 @@ def create_app(
     ack, so one sent while the bot starts is answered a few seconds late, not lost.
     """
 
-    async def authorize(
-        enterprise_id: str | None, team_id: str | None, user_id: str | None
-    ) -> AuthorizeResult:
-        return AuthorizeResult(
-            enterprise_id=enterprise_id,
-            team_id=team_id or identity.get("team_id"),
-            bot_user_id=identity.get("user_id"),
-            bot_id=identity.get("bot_id"),
-            bot_token=client.token,
-            user_id=user_id,
-        )
-
-    # Bolt takes the token from `authorize`; a client holding one too only earns a warning.
-    tokenless = AsyncWebClient(
-        base_url=client.base_url,
-        timeout=client.timeout,
-        session=client.session,
-        retry_handlers=list(client.retry_handlers),
-    )
-    app = AsyncApp(
-        client=tokenless,
-        signing_secret=signing_secret,
-        authorize=authorize,
-        # Socket Mode has no signatures; HTTP requests are verified here and in bot.slack.http.
-        request_verification_enabled=signing_secret is not None,
-        process_before_response=False,
-    )
+    app = _bolt_app(client, signing_secret, identity)
     app.middleware(reject_malformed)
     app.middleware(intake)
 
@@ -136,4 +110,39 @@ def create_app(
 
     app.event(re.compile(".*"))(acknowledge)
     app.action(re.compile(".*"))(acknowledge)
+    return app
+
+
+def _bolt_app(
+    client: AsyncWebClient, signing_secret: str | None, identity: dict[str, Any]
+) -> AsyncApp:
+    """Bolt, authorized as the bot it already knows (no OAuth round trip per event)."""
+
+    async def authorize(
+        enterprise_id: str | None, team_id: str | None, user_id: str | None
+    ) -> AuthorizeResult:
+        return AuthorizeResult(
+            enterprise_id=enterprise_id,
+            team_id=team_id or identity.get("team_id"),
+            bot_user_id=identity.get("user_id"),
+            bot_id=identity.get("bot_id"),
+            bot_token=client.token,
+            user_id=user_id,
+        )
+
+    # Bolt takes the token from `authorize`; a client holding one too only earns a warning.
+    tokenless = AsyncWebClient(
+        base_url=client.base_url,
+        timeout=client.timeout,
+        session=client.session,
+        retry_handlers=list(client.retry_handlers),
+    )
+    app = AsyncApp(
+        client=tokenless,
+        signing_secret=signing_secret,
+        authorize=authorize,
+        # Socket Mode has no signatures; HTTP requests are verified here and in bot.slack.http.
+        request_verification_enabled=signing_secret is not None,
+        process_before_response=False,
+    )
     return app

@@ -10,8 +10,7 @@ A real SIGKILL of a real process, while Slack holds the page, is in test_kill.py
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -20,64 +19,9 @@ from typing import Any
 import pytest
 
 from localslack import LocalSlack
-from storage.database import Database
 from tests.helpers.adversarial import World, config
+from tests.helpers.crashes import QUICK, Crasher, after, arm
 from tests.helpers.harness import bot, settings_for
-
-# What a dead process had claimed (a turn, a post) is taken over once its lease lapses: short
-# leases keep the restart quick; production's are longer (30 s, 60 s) and work the same way.
-QUICK = timedelta(seconds=1)
-
-
-class Killed(Exception):  # noqa: N818 (a kill, not an error)
-    """The process died here."""
-
-
-class Crasher:
-    """Counts writes and side effects; from the `at`-th on, each one raises `Killed`."""
-
-    def __init__(self, at: int) -> None:
-        self.at = at
-        self.count = 0
-        self.fired = asyncio.Event()
-
-    def tick(self) -> None:
-        self.count += 1
-        if self.count >= self.at:
-            self.fired.set()
-            raise Killed(f"killed at step {self.at}")
-
-
-def arm(db: Database, crasher: Crasher) -> None:
-    """Every non-urgent write of this database goes through the crasher first."""
-    write, hot_write = db.write, db.hot_write
-
-    @contextlib.asynccontextmanager
-    async def crashing_write(*, urgent: bool = False) -> AsyncIterator[Any]:
-        if not urgent:
-            crasher.tick()
-        async with write(urgent=urgent) as session:
-            yield session
-
-    async def crashing_hot_write(work: Callable[..., Any], *, urgent: bool = False) -> Any:
-        if not urgent:
-            crasher.tick()
-        return await hot_write(work, urgent=urgent)
-
-    db.write = crashing_write  # type: ignore[method-assign]
-    db.hot_write = crashing_hot_write  # type: ignore[method-assign]
-
-
-def after(obj: Any, name: str, crasher: Crasher) -> None:
-    """A crash right after `obj.name(...)` returns: the effect happened, nothing recorded it."""
-    original = getattr(obj, name)
-
-    async def effect(*args: Any, **kwargs: Any) -> Any:
-        result = await original(*args, **kwargs)
-        crasher.tick()
-        return result
-
-    setattr(obj, name, effect)
 
 
 @dataclass

@@ -15,8 +15,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from localslack import LocalSlack
-from tests.adversarial.test_crashes import QUICK, Crasher, arm
 from tests.helpers.adversarial import World, config
+from tests.helpers.crashes import QUICK, Crasher, arm
 from tests.helpers.harness import bot, settings_for
 
 QUESTION = "How do I rotate an API key for the dashboard?"

@@ -35,6 +35,14 @@ async def test_mention_gets_one_reply_in_its_thread(
             "bob", "support", mention(slack, "and the line items?"), thread_ts=ts
         )
         await slack.wait_for_bot_message("support", thread_ts=ts, after_ts=follow, within=20)
+        # The twin that loses may be acked after the reply: the count is right once both are.
+        await slack.wait_for_deliveries(
+            lambda d: (
+                (d.payload.get("event") or {}).get("ts") == follow and any(a.ok for a in d.attempts)
+            ),
+            count=2,
+            within=10,
+        )
         await settled(running)
         assert len(bot_messages(slack, "support", ts)) == 2
         assert running.board.metrics.duplicates.labels("twin")._value.get() == 1

@@ -10,9 +10,7 @@ from agents.spend_budget import SpendBudgets, day_start, notice
 from router.classifier import FastClassifier
 from router.supervisor import DEGRADED_NOTE
 from storage.store import Store
-from tests.router.test_supervisor import World, classifier, text
-
-__all__ = ["classifier"]  # the session fixture, shared with the supervisor's tests
+from tests.helpers.supervisor import World, text
 
 ASK = "I was charged twice for my subscription this month, can I get my money back?"
 
