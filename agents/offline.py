@@ -27,6 +27,8 @@ from litellm.types.utils import (
 )
 from litellm.types.utils import Usage as LiteUsage
 
+from agents import litellm_memory
+
 
 @dataclass(frozen=True)
 class ToolResult:
@@ -188,6 +190,7 @@ def register_provider(name: str, handler: CustomLLM) -> None:
 
 PROVIDER = OfflineProvider()
 register_provider("offline", PROVIDER)
+litellm_memory.release()
 
 
 _FREE = {
