@@ -33,3 +33,11 @@ async def test_upgrade_is_idempotent_and_downgrade_removes_everything(sqlite_url
         tables = await conn.run_sync(lambda c: inspect(c).get_table_names())
     assert set(tables) <= {"alembic_version"}
     await db.dispose()
+
+
+def test_the_head_read_from_the_scripts_is_alembics() -> None:
+    from alembic.script import ScriptDirectory
+
+    assert (
+        migrate.head() == ScriptDirectory.from_config(migrate.alembic_config()).get_current_head()
+    )
