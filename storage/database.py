@@ -20,7 +20,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-import asyncpg
 from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -146,6 +145,8 @@ async def connected(url: str) -> Database:
 
 def _unreachable(url: URL, error: BaseException) -> str:
     """What went wrong connecting, and what to change, for the person who set DATABASE_URL."""
+    import asyncpg  # only here: a bot on SQLite need not hold PostgreSQL's driver (2.5 MB)
+
     cause = _root(error)
     where = f"{url.host or 'localhost'}:{url.port or 5432}"
     if isinstance(cause, asyncpg.InvalidCatalogNameError):
