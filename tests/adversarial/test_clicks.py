@@ -18,14 +18,11 @@ from urllib.parse import urlencode
 
 import aiohttp
 import pytest
-from sqlalchemy import update
-from sqlmodel import col
 
 from localslack import LocalSlack, signature
-from storage.columns import utcnow
-from storage.tables import Approval
-from tests.helpers.adversarial import World, config, until, world
+from tests.helpers.adversarial import World, config, world
 from tests.helpers.compromised import call, say
+from tests.helpers.harness import expire
 
 REFUND = "Please refund the double charge on INV-1018"
 
@@ -141,9 +138,7 @@ async def test_a_click_a_moment_after_expiry_runs_nothing(
     # The sweep runs every 30 s; the click comes right after the deadline, before it.
     async with world(slack, sqlite_url, tmp_path, config(expires=timedelta(seconds=1))) as w:
         thread, _, approval_id = await card_of(w)
-        row = await w.running.board.store.approvals.get(approval_id)
-        assert row is not None
-        await until(lambda: utcnow() > row.expires_at, within=5, what="the deadline to pass")
+        await expire(w.running, approval_id)
         await w.click("alice", thread)
         await told(w, "alice", "This request expired at")
         assert w.movements() == 0
@@ -154,12 +149,7 @@ async def test_a_click_a_moment_after_expiry_runs_nothing(
 
 async def test_a_stale_click_long_after_expiry_runs_nothing(w: World) -> None:
     thread, _, approval_id = await card_of(w)
-    async with w.running.board.store.db.write() as session:
-        await session.exec(
-            update(Approval)
-            .where(col(Approval.id) == approval_id)
-            .values(expires_at=utcnow() - timedelta(hours=1))
-        )
+    await expire(w.running, approval_id, ago=timedelta(hours=1))
     await w.click("erin", thread)
     assert w.movements() == 0 and "expired" in w.bot_text(thread).lower()
 
@@ -269,12 +259,7 @@ async def test_slash_approve_with_a_forged_id(w: World) -> None:
 
 async def test_slash_approve_after_expiry(w: World) -> None:
     thread, _, approval_id = await card_of(w)
-    async with w.running.board.store.db.write() as session:
-        await session.exec(
-            update(Approval)
-            .where(col(Approval.id) == approval_id)
-            .values(expires_at=utcnow() - timedelta(seconds=1))
-        )
+    await expire(w.running, approval_id)
     await w.slack.slash("alice", "support", f"approve {approval_id}")
     await w.slack.wait_for(lambda: None if w.cards(thread) else True, within=20, what="expired")
     await w.settle()

@@ -18,8 +18,6 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import aiohttp
-
 from localslack import LocalSlack
 from storage.database import Database
 from storage.migrate import upgrade
@@ -61,27 +59,33 @@ def environment(slack: LocalSlack, tmp: Path) -> dict[str, str]:
 async def process(
     slack: LocalSlack, env: dict[str, str]
 ) -> AsyncIterator[asyncio.subprocess.Process]:
-    """`switchboard run` on a free port, ready (healthz answers) and receiving events."""
+    """`switchboard run` on a free port, listening (it says so on stdout) and receiving events."""
     port = free_port()
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "run", "--host", "127.0.0.1", "--port", str(port),
-        env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
+    draining: asyncio.Task[None] | None = None
     try:
-        async with aiohttp.ClientSession() as http:
-            for _ in range(1200):  # up to 60 s on a busy machine
-                with contextlib.suppress(aiohttp.ClientError):
-                    async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
-                        if response.status == 200:
-                            break
-                assert proc.returncode is None, "the bot exited while starting"
-                await asyncio.sleep(0.05)
+        assert proc.stdout is not None
+        async with asyncio.timeout(60):  # a busy machine; the line comes once it listens
+            while b"is listening on" not in (line := await proc.stdout.readline()):
+                assert line, "the bot exited while starting"
+        draining = asyncio.create_task(_drain(proc.stdout))
         await slack.use_http(f"http://127.0.0.1:{port}/slack/events")
         yield proc
     finally:
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+        if draining is not None:
+            await draining
+
+
+async def _drain(stream: asyncio.StreamReader) -> None:
+    """Keep reading what the bot prints, so a full pipe never blocks it; ends when it exits."""
+    while await stream.read(65536):
+        pass
 
 
 async def test_a_page_in_flight_when_the_process_is_killed_is_posted_once(

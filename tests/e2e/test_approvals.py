@@ -5,18 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
-from sqlalchemy import func, update
-from sqlmodel import col, select
+from sqlalchemy import func
+from sqlmodel import select
 
 from bot.doors.demo_ledger import DemoLedger
 from localslack import LocalSlack, signature
-from storage.columns import utcnow
 from storage.tables import Approval
 from tests.helpers.harness import (
     REFUND,
@@ -24,6 +22,7 @@ from tests.helpers.harness import (
     ask_for_refund,
     bot,
     card_decided,
+    expire,
     has_buttons,
     mention,
     refunds,
@@ -206,12 +205,7 @@ async def test_expiry_updates_the_card_and_tells_the_thread(
 ) -> None:
     async with bot(slack, settings_for(slack, sqlite_url, tmp_path)) as running:
         ts, card, approval_id = await ask_for_refund(slack)
-        async with running.board.store.db.write() as session:
-            await session.exec(
-                update(Approval)
-                .where(col(Approval.id) == approval_id)
-                .values(expires_at=utcnow() - timedelta(seconds=1))
-            )
+        await expire(running, approval_id)
         assert await running.board.desk.expire_due() == 1
         decided = await card_decided(slack, ts, card["ts"])
         assert "Expired" in json.dumps(decided["blocks"])

@@ -6,12 +6,11 @@ posts in #oncall, incident rows, and every write the bot made to the Web API (fo
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -164,16 +163,6 @@ class World:
             if _notifies_many(_strings(args), allowed):
                 found.append(f"{method}: {json.dumps(args, ensure_ascii=False)[:300]}")
         return found
-
-
-async def until(predicate: Callable[[], object], within: float, what: str) -> None:
-    """Poll a condition that changes with time alone (a deadline), not with Slack activity."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out after {within} s waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 _SPECIAL = re.compile(r"<!(channel|here|everyone)(?:\|[^>]*)?>|<!subteam\^([A-Z0-9]+)")

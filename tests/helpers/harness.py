@@ -10,12 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from sqlalchemy import update
+from sqlmodel import col
 
 from bot.config_file import ApprovalsConfig, ApproverRule, FileConfig
 from bot.doors.demo_ledger import DemoLedger
 from bot.runtime import Switchboard, running, serve_http
 from bot.settings import EnvSettings, Settings
 from localslack import LocalSlack
+from storage.columns import utcnow
+from storage.tables import Approval
 
 LEADS = "S0SUPLEADS"
 
@@ -132,3 +136,14 @@ async def refunds(tmp_path: Path, approval_id: str) -> int:
         return 1 if await ledger.movement_for(approval_id) is not None else 0
     finally:
         await ledger.close()
+
+
+async def expire(bot: Bot, approval_id: str, ago: timedelta = timedelta(seconds=1)) -> None:
+    """The approval's deadline passed `ago`, and no sweep has run since: time passing,
+    without waiting for it."""
+    async with bot.board.store.db.write() as session:
+        await session.exec(
+            update(Approval)
+            .where(col(Approval.id) == approval_id)
+            .values(expires_at=utcnow() - ago)
+        )
