@@ -8,7 +8,6 @@ SQL or engines living outside `storage/`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -28,7 +27,7 @@ def _sync_engine(url: URL) -> Engine:
     )
 
 
-def job_store(db: Database) -> tuple[Any, Callable[[], None]]:
-    """A job store on `db`'s database, and what closes its engine once the scheduler stops."""
-    engine = _sync_engine(db.url)
-    return SQLAlchemyJobStore(engine=engine), engine.dispose
+def job_store(db: Database) -> Any:
+    """A job store on `db`'s database; its `shutdown()` (the scheduler's, or the caller's when
+    the scheduler never started) closes its engine."""
+    return SQLAlchemyJobStore(engine=_sync_engine(db.url))

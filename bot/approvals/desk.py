@@ -36,6 +36,18 @@ log = structlog.stdlib.get_logger(__name__)
 RECENT = timedelta(days=2)  # how far back start-up looks for decisions left half-announced
 
 
+def card_key(approval_id: str, what: str) -> str:
+    """The outbox key of a card message: `post`, its `pointer`, or an update."""
+    return f"card:{approval_id}:{what}"
+
+
+def posted_card(key: str) -> str | None:
+    """The approval whose card a posted outbox row is, if it is one (`card_key(id, "post")`)."""
+    kind, _, rest = key.partition(":")
+    approval_id, _, what = rest.rpartition(":")
+    return approval_id if kind == "card" and what == "post" and approval_id else None
+
+
 class ApprovalDesk:
     def __init__(
         self,
@@ -73,7 +85,7 @@ class ApprovalDesk:
             )
             cards.append(
                 Outgoing(
-                    dedupe_key=f"card:{approval.id}:post",
+                    dedupe_key=card_key(approval.id, "post"),
                     channel=where,
                     text=card_text(approval),
                     blocks=pending_card(approval, link),
@@ -84,9 +96,8 @@ class ApprovalDesk:
 
     async def on_posted(self, row: OutboxMessage, ts: str) -> None:
         """A message Slack took: when it is one of our cards, record where it is."""
-        kind, _, rest = row.dedupe_key.partition(":")
-        approval_id, _, what = rest.rpartition(":")
-        if kind == "card" and what == "post" and approval_id:
+        approval_id = posted_card(row.dedupe_key)
+        if approval_id is not None:
             await self.card_posted(approval_id, row.channel, ts)
 
     async def card_posted(self, approval_id: str, channel: str, ts: str) -> None:
@@ -99,7 +110,7 @@ class ApprovalDesk:
         where = f"<{link}|the approvals channel>" if link else f"<#{channel}>"
         await self.store.outbox.enqueue(
             Outgoing(
-                dedupe_key=f"card:{approval.id}:pointer",
+                dedupe_key=card_key(approval.id, "pointer"),
                 channel=approval.channel,
                 text=f"Approval requested in {where}: {safe_mrkdwn(approval.summary)}",
                 thread_ts=_thread(approval),
@@ -122,7 +133,7 @@ class ApprovalDesk:
             return
         await self.store.outbox.enqueue(
             Outgoing(
-                dedupe_key=f"card:{approval.id}:{key}",
+                dedupe_key=card_key(approval.id, key),
                 channel=fresh.card_channel,
                 text=f"{card_text(fresh)}: {outcome}",
                 blocks=decided_card(fresh, outcome),
@@ -231,7 +242,7 @@ class ApprovalDesk:
         if approval is None or approval.status not in DECIDED:
             return
         line, key = final_line(approval)
-        if await self.store.outbox.by_key(f"card:{approval.id}:{key}") is None:
+        if await self.store.outbox.by_key(card_key(approval.id, key)) is None:
             await self._update_card(approval, line, key)
         if await self.store.outbox.by_key(f"resume:{approval.id}:0") is None:
             await self._resume(approval, outcome_of(approval))
@@ -294,7 +305,7 @@ class ApprovalDesk:
         if fresh.card_channel and fresh.card_ts:
             await self.store.outbox.enqueue(
                 Outgoing(
-                    dedupe_key=f"card:{fresh.id}:{key}",
+                    dedupe_key=card_key(fresh.id, key),
                     channel=fresh.card_channel,
                     text=card_text(fresh),
                     blocks=pending_card(fresh, note=note),

@@ -218,7 +218,7 @@ class DigestScheduler:
 
     async def _lead(self) -> None:
         loop = asyncio.get_running_loop()
-        jobs, dispose = job_store(self.store.db)
+        jobs = job_store(self.store.db)
         executor = CoroutineExecutor(self.fire, self.clock, loop)
         scheduler = ClockedScheduler(
             self.clock,
@@ -232,7 +232,7 @@ class DigestScheduler:
             await asyncio.to_thread(self._sync_jobs, scheduler)
         except Exception:
             await scheduler.close()
-            dispose()
+            jobs.shutdown()  # a scheduler that never started did not shut its store down
             raise
         self._scheduler, self._executor = scheduler, executor
         scheduler.resume()
