@@ -5,16 +5,14 @@ repositories run on both. On SQLite three things make concurrent writers safe: W
 block the writer), a busy timeout (a second process waits instead of failing), and write
 transactions that start with `BEGIN IMMEDIATE`. Without the last, a transaction that reads and
 then writes can fail at once with "database is locked" when another connection wrote in between;
-the busy timeout does not cover that case. Inside one process, writers also queue on an asyncio
-lock, so they wait their turn in the event loop rather than in SQLite's sleep-and-retry handler.
+the busy timeout does not cover that case. Inside one process, writers also queue in the event
+loop (`storage.writers`) rather than in SQLite's sleep-and-retry handler.
 """
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import sqlite3
-from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -29,6 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.errors import DatabaseUnavailable
 from storage.hotpath import HotPath
 from storage.urls import normalize_url
+from storage.writers import WriterQueue
 
 T = TypeVar("T")
 
@@ -111,23 +110,23 @@ class Database:
             await session.commit()
 
     @asynccontextmanager
-    async def _writer_turn(self, urgent: bool) -> AsyncIterator[None]:
+    async def _writer_turn(self, urgent: bool, *, shared: bool = False) -> AsyncIterator[None]:
         if self._writers is None:
             yield
             return
-        await self._writers.acquire(urgent)
+        await self._writers.acquire(urgent, shared=shared)
         try:
             yield
         finally:
-            self._writers.release()
+            self._writers.release(shared=shared)
 
     async def hot_write(
         self, work: Callable[[sqlite3.Connection], T], *, urgent: bool = False
     ) -> T:
-        """A one-hop SQLite transaction (see storage.hotpath), in turn with every other write."""
+        """A one-hop SQLite transaction (see storage.hotpath); never during an ORM write."""
         assert self.hot is not None
-        async with self._writer_turn(urgent):
-            return await self.hot.write(work)
+        async with self._writer_turn(urgent, shared=True):
+            return await self.hot.write(work, urgent=urgent)
 
     async def dispose(self) -> None:
         if self.hot is not None:
@@ -186,39 +185,6 @@ def _root(error: BaseException) -> BaseException:
         if inner is None or inner is seen:
             return seen
         seen = inner
-
-
-class WriterQueue:
-    """One writer at a time, first come first served, except that urgent writers go first."""
-
-    def __init__(self) -> None:
-        self._busy = False
-        self._urgent: deque[asyncio.Future[None]] = deque()
-        self._normal: deque[asyncio.Future[None]] = deque()
-
-    async def acquire(self, urgent: bool) -> None:
-        if not self._busy:
-            self._busy = True
-            return
-        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        (self._urgent if urgent else self._normal).append(turn)
-        try:
-            await turn
-        except asyncio.CancelledError:
-            if turn.done() and not turn.cancelled():
-                self.release()  # the lock was handed to us as we were cancelled: pass it on
-            else:
-                (self._urgent if urgent else self._normal).remove(turn)
-            raise
-
-    def release(self) -> None:
-        for queue in (self._urgent, self._normal):
-            while queue:
-                turn = queue.popleft()
-                if not turn.done():
-                    turn.set_result(None)  # handed over: still busy
-                    return
-        self._busy = False
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

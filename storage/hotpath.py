@@ -11,10 +11,14 @@ PostgreSQL keeps the ordinary path (its driver does not hop threads).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import json
+import queue
 import sqlite3
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -52,10 +56,15 @@ def stored_json(value: Any) -> str:
 
 
 class HotPath:
+    """One thread and one connection; urgent calls (an event Slack waits to hear we have) are taken
+    before everything queued, instead of waiting behind a burst of turns' reads and writes."""
+
     def __init__(self, path: str, busy_timeout_ms: int) -> None:
         self._path = path
         self._timeout = busy_timeout_ms / 1000
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-hot")
+        self._jobs: queue.PriorityQueue[_Job] = queue.PriorityQueue()
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
         self._conn: sqlite3.Connection | None = None
 
     def _connection(self) -> sqlite3.Connection:
@@ -66,11 +75,10 @@ class HotPath:
             self._conn = conn
         return self._conn
 
-    async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, lambda: work(self._connection()))
+    async def read(self, work: Callable[[sqlite3.Connection], T], *, urgent: bool = False) -> T:
+        return await self._run(lambda: work(self._connection()), URGENT if urgent else ORDINARY)
 
-    async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    async def write(self, work: Callable[[sqlite3.Connection], T], *, urgent: bool = False) -> T:
         """One transaction (BEGIN IMMEDIATE ... COMMIT) in one hop; the caller holds the queue."""
 
         def transaction(conn: sqlite3.Connection) -> T:
@@ -83,17 +91,69 @@ class HotPath:
             conn.execute("COMMIT")
             return result
 
-        return await self.read(transaction)
+        return await self.read(transaction, urgent=urgent)
 
     async def close(self) -> None:
-        def close(conn: sqlite3.Connection | None) -> None:
-            if conn is not None:
-                conn.close()
+        def close() -> None:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
+        if self._thread is None:
+            return
+        await self._run(close, LAST)  # after everything queued; the thread then ends
+        await asyncio.to_thread(self._thread.join)
+        self._thread = None
+
+    async def _run(self, call: Callable[[], T], priority: int) -> T:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._serve, name="sqlite-hot", daemon=True)
+            self._thread.start()
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, lambda: close(self._conn))
-        self._conn = None
-        self._executor.shutdown(wait=True)
+        done: asyncio.Future[T] = loop.create_future()
+        self._jobs.put(
+            _Job(priority=priority, order=next(self._order), call=call, loop=loop, done=done)
+        )
+        return await done
+
+    def _serve(self) -> None:
+        while True:
+            job = self._jobs.get()
+            try:
+                result = job.call()
+            except BaseException as error:  # handed to the caller, raised there
+                job.settle(None, error)
+            else:
+                job.settle(result, None)
+            if job.priority == LAST:
+                return
+
+
+URGENT, ORDINARY, LAST = 0, 1, 2
+
+
+@dataclass(order=True, frozen=True, kw_only=True)
+class _Job:
+    priority: int
+    order: int
+    call: Callable[[], Any] = field(compare=False)
+    loop: asyncio.AbstractEventLoop = field(compare=False)
+    done: asyncio.Future[Any] = field(compare=False)
+
+    def settle(self, result: Any, error: BaseException | None) -> None:
+        """Hand the outcome to the caller's loop; a caller that gave up, or a closed loop, is
+        told nothing (the call itself has happened either way)."""
+
+        def hand_over() -> None:
+            if self.done.done():
+                return
+            if error is not None:
+                self.done.set_exception(error)
+            else:
+                self.done.set_result(result)
+
+        with contextlib.suppress(RuntimeError):  # the loop is closed
+            self.loop.call_soon_threadsafe(hand_over)
 
 
 def window_rows(
