@@ -3,8 +3,9 @@
 Through SQLAlchemy's async session every driver call is a round trip to aiosqlite's thread, about
 27 event-loop wake-ups for one append. The memory window and the append of a turn's messages are
 the product's hottest statements, so on SQLite they run as one plain function on a dedicated
-thread with its own connection: one hop per transaction. Writes still take the database's writer
-queue, so they are ordered with every other write; WAL lets the two connections share the file.
+thread with its own connection: one hop per transaction. That thread runs one call at a time,
+so its writes never overlap each other; they wait only for a write through the ORM to finish
+(`storage.writers`). WAL lets the two connections share the file.
 PostgreSQL keeps the ordinary path (its driver does not hop threads).
 """
 
