@@ -1,4 +1,4 @@
-"""The SQLite writer queue: hot writes shared, ORM writes alone, urgent ones first, cancellation-safe."""
+"""The SQLite writer queue: hot writes together, ORM writes alone, urgent ones first."""
 
 from __future__ import annotations
 
