@@ -35,6 +35,8 @@ async def test_the_chart_shows_in_the_digest_thread(sqlite_store: Store, slack: 
             await expect(chart).to_be_visible()
             alt = await chart.get_attribute("alt")
             assert alt is not None and alt.startswith("Stacked bar chart of new conversations")
-            assert await chart.evaluate("image => image.naturalWidth") == 800
+            # visible is not loaded: decode() resolves once the picture is in
+            width = await chart.evaluate("image => image.decode().then(() => image.naturalWidth)")
+            assert width == 800
         finally:
             await browser.close()
