@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from agents.metering import ModelCall
 
@@ -23,6 +23,7 @@ class Metrics:
     llm_cost: Counter
     posts: Counter
     malformed: Counter
+    turns_allowed: Gauge
 
     @classmethod
     def create(cls) -> Metrics:
@@ -72,6 +73,11 @@ class Metrics:
             malformed=Counter(
                 "switchboard_malformed_requests",
                 "Signed requests of a shape Slack does not send, answered quietly",
+                registry=registry,
+            ),
+            turns_allowed=Gauge(
+                "switchboard_turns_allowed",
+                "Turns that may run at once now: lowered while events are slow to record",
                 registry=registry,
             ),
         )

@@ -12,6 +12,7 @@ queues it the moment the worker is attached.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -75,6 +76,7 @@ class Intake:
 
     async def _record(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         thread = memory_thread(event)
+        asked = time.perf_counter()
         row_id = await self.store.inbox.record(
             event_id=str(body.get("event_id")),
             kind=str(event.get("type")),
@@ -84,6 +86,8 @@ class Intake:
             message_ts=str(event["ts"]),
             thread_ts=thread,
         )
+        if self.worker is not None:
+            self.worker.pace.recorded(time.perf_counter() - asked)
         if row_id is None:
             why = (
                 "retry"

@@ -29,6 +29,7 @@ from bot.slack import tracing
 from bot.slack.attachments import Attachments
 from bot.slack.corrections import with_control
 from bot.slack.outbox import Sender
+from bot.slack.pace import Pace
 from bot.slack.render import attribution, reply_messages
 from bot.slack.status import ThreadStatus
 from bot.slack.stream import SlackStream, settle_replacing
@@ -72,6 +73,7 @@ class Worker:
         self.attachments = attachments
         self.owner = f"{socket.gethostname()}-{os.getpid()}-{id(self):x}"
         self._slots = asyncio.Semaphore(concurrency)
+        self.pace = Pace(concurrency)  # the intake tells it how long events take to record
         self._queues: dict[str, deque[int]] = {}
         self._queued: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -123,7 +125,12 @@ class Worker:
             while queue:
                 row_id = queue[0]
                 async with self._slots:
-                    await self._process(row_id)
+                    await self.pace.start()
+                    self.metrics.turns_allowed.set(self.pace.allowed)
+                    try:
+                        await self._process(row_id)
+                    finally:
+                        self.pace.done()
                 queue.popleft()
                 self._queued.discard(row_id)
         finally:
