@@ -74,6 +74,7 @@ class Worker:
         self.owner = f"{socket.gethostname()}-{os.getpid()}-{id(self):x}"
         self._slots = asyncio.Semaphore(concurrency)
         self.pace = Pace(concurrency)  # the intake tells it how long events take to record
+        metrics.turns_allowed.set(concurrency)
         self._queues: dict[str, deque[int]] = {}
         self._queued: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
