@@ -16,9 +16,9 @@ replies are real) whose `app_mention` event we then sign and POST ourselves, ope
 leaves at start + i/rate whether or not earlier ones were acknowledged. Replies are seen through
 localslack's change feed the moment they are stored, and tied to their event by the outbox id
 the bot puts in each message's metadata. Prints medians and p99s from one run; the machine is
-shared and noisy, so nothing is asserted. Targets: ack p99 under 100 ms (Slack allows 3 s), no
-lost and no duplicated replies. When the bot cannot keep up, the backlog and the timeline say
-so; the reply latency then is mostly time spent queued.
+shared and noisy, so nothing is asserted. Targets: ack p99 under 50 ms at 100 events/s (Slack
+allows 3 s), no lost and no duplicated replies. When the bot cannot keep up, the backlog and the
+timeline say so; the reply latency then is mostly time spent queued.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHANNELS = ("support", "billing")
 PEOPLE = ("bob", "cara")
 SLACK_DEADLINE = 3.0
-ACK_TARGET_MS = 100.0
+ACK_TARGET_MS = 50.0  # issue 13, at 100 events/s
 PACING_NOTE = (
     "pacing: localslack's chat.postMessage pace (Slack's 1/s per channel) is off and the bot's "
     "post interval is 0. The {threads} threads live in #{channels}, so each channel gets about "
