@@ -65,6 +65,8 @@ class HotPath:
         self._timeout = busy_timeout_ms / 1000
         self._jobs: queue.PriorityQueue[_Job] = queue.PriorityQueue()
         self._order = itertools.count()
+        self._lock = threading.Lock()
+        self._serving = False  # a thread is running `_serve`
         self._thread: threading.Thread | None = None
         self._conn: sqlite3.Connection | None = None
 
@@ -95,30 +97,50 @@ class HotPath:
         return await self.read(transaction, urgent=urgent)
 
     async def close(self) -> None:
-        def close() -> None:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+        """Close the connection after everything queued, and let the thread end.
 
-        if self._thread is None:
-            return
-        await self._run(close, LAST)  # after everything queued; the thread then ends
-        await asyncio.to_thread(self._thread.join)
-        self._thread = None
+        A call that comes after this still runs: it starts a thread (and a connection) again,
+        instead of waiting on a thread that has gone."""
+        with self._lock:
+            if not self._serving:
+                return
+        done, thread = self._submit(self._close_connection, LAST)
+        await done
+        await asyncio.to_thread(thread.join)  # the thread that took the close, not a later one
+
+    def _close_connection(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     async def _run(self, call: Callable[[], T], priority: int) -> T:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._serve, name="sqlite-hot", daemon=True)
-            self._thread.start()
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[T] = loop.create_future()
-        self._jobs.put(
-            _Job(priority=priority, order=next(self._order), call=call, loop=loop, done=done)
-        )
+        done, _ = self._submit(call, priority)
         return await done
 
+    def _submit(
+        self, call: Callable[[], T], priority: int
+    ) -> tuple[asyncio.Future[T], threading.Thread]:
+        """Queue the call; the thread that will run it, started if none is serving."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[T] = loop.create_future()
+        job = _Job(priority=priority, order=next(self._order), call=call, loop=loop, done=done)
+        with self._lock:  # so a thread cannot end between this put and its last look
+            self._jobs.put(job)
+            if self._thread is None or not self._serving:
+                self._serving = True
+                self._thread = threading.Thread(target=self._serve, name="sqlite-hot", daemon=True)
+                self._thread.start()
+            return done, self._thread
+
     def _serve(self) -> None:
+        closing = False
         while True:
+            if closing:
+                with self._lock:
+                    if self._jobs.empty():
+                        self._close_connection()  # reopened by a call that came after close
+                        self._serving = False
+                        return
             job = self._jobs.get()
             try:
                 result = job.call()
@@ -126,8 +148,7 @@ class HotPath:
                 job.settle(None, error)
             else:
                 job.settle(result, None)
-            if job.priority == LAST:
-                return
+            closing = closing or job.priority == LAST
 
 
 URGENT, ORDINARY, LAST = 0, 1, 2

@@ -54,3 +54,24 @@ async def test_a_failed_write_is_rolled_back_and_raised_to_its_caller(tmp_path: 
     await hot.close()  # twice is harmless
     assert await hot.read(lambda c: c.execute("SELECT count(*) FROM t").fetchone()[0]) == 0
     await hot.close()
+
+
+async def test_a_call_that_comes_while_closing_is_answered(tmp_path: Path) -> None:
+    hot = HotPath(str(tmp_path / "hot.db"), 1000)
+    gate = threading.Event()
+
+    def blocked(_: sqlite3.Connection) -> None:
+        assert gate.wait(5)
+
+    first = asyncio.create_task(hot.read(blocked))
+    await asyncio.sleep(0)
+    closing = asyncio.create_task(hot.close())
+    await asyncio.sleep(0)
+    late = asyncio.create_task(hot.read(lambda c: c.execute("SELECT 7").fetchone()[0]))
+    await asyncio.sleep(0)
+    gate.set()
+    async with asyncio.timeout(5):
+        await asyncio.gather(first, closing)
+        assert await late == 7
+        assert await hot.read(lambda c: c.execute("SELECT 8").fetchone()[0]) == 8  # after close
+    await hot.close()
