@@ -16,7 +16,8 @@ thread so that the event loop never waits on SQLite.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -87,10 +88,8 @@ class DemoLedger:
 
     async def invoices(self, customer_id: str) -> list[Invoice]:
         """See `BillingConnector.invoices`."""
-        try:
+        with _connector_errors():
             rows = await asyncio.to_thread(self._store.invoices, customer_id)
-        except UnknownRecordError as exc:
-            raise NotFoundError(exc.kind, exc.ident) from exc
         return [_invoice(row) for row in rows]
 
     async def invoice(self, invoice_id: str) -> Invoice | None:
@@ -102,12 +101,10 @@ class DemoLedger:
         self, *, invoice_id: str | None = None, customer_id: str | None = None
     ) -> list[Payment]:
         """See `BillingConnector.payments`."""
-        try:
+        with _connector_errors():
             rows = await asyncio.to_thread(
                 lambda: self._store.payments(invoice_id=invoice_id, customer_id=customer_id)
             )
-        except UnknownRecordError as exc:
-            raise NotFoundError(exc.kind, exc.ident) from exc
         return [_payment(row) for row in rows]
 
     async def refund(
@@ -116,18 +113,10 @@ class DemoLedger:
         """See `BillingConnector.refund`."""
         _check_amount(amount_cents)
         now = self._clock()
-        try:
+        with _connector_errors(amount_cents):
             row = await asyncio.to_thread(
                 self._store.refund, invoice_id, amount_cents, reason, idempotency_key, now
             )
-        except UnknownRecordError as exc:
-            raise NotFoundError(exc.kind, exc.ident) from exc
-        except OverRefundError as exc:
-            raise RefundTooLargeError(
-                exc.invoice_id, amount_cents, exc.refundable, exc.currency
-            ) from exc
-        except IdempotencyKeyReusedError as exc:
-            raise IdempotencyConflictError(exc.key, _movement(exc.existing)) from exc
         return _movement(row)
 
     async def credit(
@@ -136,14 +125,10 @@ class DemoLedger:
         """See `BillingConnector.credit`."""
         _check_amount(amount_cents)
         now = self._clock()
-        try:
+        with _connector_errors(amount_cents):
             row = await asyncio.to_thread(
                 self._store.credit, customer_id, amount_cents, reason, idempotency_key, now
             )
-        except UnknownRecordError as exc:
-            raise NotFoundError(exc.kind, exc.ident) from exc
-        except IdempotencyKeyReusedError as exc:
-            raise IdempotencyConflictError(exc.key, _movement(exc.existing)) from exc
         return _movement(row)
 
     async def movement_for(
@@ -161,6 +146,21 @@ class DemoLedger:
 
 if TYPE_CHECKING:  # mypy checks here that the class implements the interface
     _conforms: type[BillingConnector] = DemoLedger
+
+
+@contextlib.contextmanager
+def _connector_errors(amount_cents: int = 0) -> Iterator[None]:
+    """The ledger's errors as the billing connector's, the ones the agents are written against."""
+    try:
+        yield
+    except UnknownRecordError as exc:
+        raise NotFoundError(exc.kind, exc.ident) from exc
+    except OverRefundError as exc:
+        raise RefundTooLargeError(
+            exc.invoice_id, amount_cents, exc.refundable, exc.currency
+        ) from exc
+    except IdempotencyKeyReusedError as exc:
+        raise IdempotencyConflictError(exc.key, _movement(exc.existing)) from exc
 
 
 def _check_amount(amount_cents: int) -> None:
