@@ -85,3 +85,9 @@ class Pace:
     def done(self) -> None:
         self.running -= 1
         self._changed.set()
+
+    async def __aenter__(self) -> None:
+        await self.start()
+
+    async def __aexit__(self, *_: object) -> None:
+        self.done()

@@ -72,7 +72,6 @@ class Worker:
         self.extra_messages = extra_messages
         self.attachments = attachments
         self.owner = f"{socket.gethostname()}-{os.getpid()}-{id(self):x}"
-        self._slots = asyncio.Semaphore(concurrency)
         self.pace = Pace(concurrency)  # the intake tells it how long events take to record
         metrics.turns_allowed.set(concurrency)
         self._queues: dict[str, deque[int]] = {}
@@ -125,13 +124,9 @@ class Worker:
         try:
             while queue:
                 row_id = queue[0]
-                async with self._slots:
-                    await self.pace.start()
+                async with self.pace:  # at most `concurrency`, fewer while acks are slow
                     self.metrics.turns_allowed.set(self.pace.allowed)
-                    try:
-                        await self._process(row_id)
-                    finally:
-                        self.pace.done()
+                    await self._process(row_id)
                 queue.popleft()
                 self._queued.discard(row_id)
         finally:

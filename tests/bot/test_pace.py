@@ -87,3 +87,14 @@ async def test_with_no_events_for_a_while_turns_run_at_full_concurrency_again() 
         await waiting
     assert pace.allowed == 16
     assert pace.running == 2
+
+
+async def test_never_more_than_the_configured_concurrency() -> None:
+    pace = Pace(2)
+    async with pace, pace:
+        third = asyncio.create_task(pace.start())
+        await asyncio.sleep(0)
+        assert not third.done()
+    async with asyncio.timeout(1):
+        await third
+    assert pace.running == 1
